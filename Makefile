@@ -1,0 +1,29 @@
+# Set-up and everyday commands. `make demo` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+TORCH  := torch==2.13.0
+
+.PHONY: venv demo test bench clean
+
+venv: $(VENV)/.installed
+
+# torch goes in first, pinned, so pip never resolves an unpinned torch to a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: venv
+	$(BIN)/untrained texture examples/water.jpg -o out/water.png --size 256 --seed 0
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+bench: venv
+	$(BIN)/python benchmarks/bench_texture.py
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,184 @@
+"""NetSpec → :class:`FeatureNet`, a frozen random network that returns the activations of the
+requested layers in one forward pass and stops at the deepest one.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import UserError
+from ..registry import Registry, parse_choice, parse_float
+from .init import InitContext, draw
+from .spec import LayerSpec, NetSpec
+
+ACTIVATIONS: Registry[Callable[[list[str]], Callable[[torch.Tensor], torch.Tensor]]] = Registry("activation")
+POOLS: Registry[Callable[..., torch.Tensor]] = Registry("pooling")
+PADDINGS = {"zeros": "constant", "reflect": "reflect", "circular": "circular"}
+#: Input normalisations: (mean, std) applied to [0, 1] RGB before the first layer.
+INPUT_NORMS = {
+    "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    "center": ((0.5, 0.5, 0.5), (1.0, 1.0, 1.0)),
+    "none": ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)),
+}
+
+
+@ACTIVATIONS.register("relu", "max(x, 0) — VGG's rectifier")
+def _relu(args):
+    return F.relu
+
+
+@ACTIVATIONS.register("lrelu", "leaky rectifier lrelu:SLOPE (the blog's very leaky one is 1/3)")
+def _lrelu(args):
+    slope = parse_float(args[0], "lrelu:SLOPE") if args else 1.0 / 3.0
+    return lambda x: F.leaky_relu(x, slope)
+
+
+@ACTIVATIONS.register("elu", "exponential linear unit (Champandard 2016)")
+def _elu(args):
+    return F.elu
+
+
+@ACTIVATIONS.register("none", "identity: no non-linearity (Du 2020 Fig. 6f)")
+def _none(args):
+    return lambda x: x
+
+
+POOLS.register("avg", "average pooling (He et al.; Gatys et al.)")(F.avg_pool2d)
+POOLS.register("max", "max pooling (VGG; the PyTorch tutorial)")(F.max_pool2d)
+
+
+def activation(fn: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The activation function named *fn* (``relu``, ``lrelu:SLOPE``, ``elu``, ``none``)."""
+    name, args = parse_choice(fn)
+    return ACTIVATIONS.get(name)(args)
+
+
+def _same_padding(kernel: int, stride: int) -> tuple[int, int]:
+    total = max(kernel - stride, 0)
+    return total // 2, total - total // 2
+
+
+def output_size(layer: LayerSpec, size: tuple[int, int]) -> tuple[int, int]:
+    """Spatial size after *layer* for an input of *size* (H, W)."""
+    if layer.op == "act":
+        return size
+    if layer.op == "conv":
+        lo, hi = _same_padding(layer.kernel, layer.stride)
+        return tuple((s + lo + hi - layer.kernel) // layer.stride + 1 for s in size)  # type: ignore[return-value]
+    return tuple((s - layer.kernel) // layer.stride + 1 for s in size)  # type: ignore[return-value]
+
+
+def feature_sizes(spec: NetSpec, size: tuple[int, int]) -> dict[str, tuple[int, int]]:
+    """The (H, W) of every layer's output for an input of *size*; (≤0, ≤0) marks impossible ones."""
+    out: dict[str, tuple[int, int]] = {}
+    for layer in spec.layers:
+        size = output_size(layer, size) if min(size) > 0 else size
+        out[layer.name] = size
+    return out
+
+
+def min_input_size(spec: NetSpec, layer: str) -> int:
+    """Smallest square input (pixels per side) for which *layer* has at least one position."""
+    deepest = spec.index(layer)
+    n = 1
+    while n < 1 << 16:
+        sizes = feature_sizes(NetSpec(spec.name, spec.layers[: deepest + 1]), (n, n))
+        if all(min(s) >= 1 for s in sizes.values()):
+            return n
+        n += 1
+    raise UserError(f"layer {layer} of net {spec.name} has no valid input size")
+
+
+def check_input_size(spec: NetSpec, layers: Iterable[str], size: tuple[int, int], what: str = "image") -> None:
+    """A :class:`UserError` if an image of *size* (H, W) is too small for the deepest of *layers*."""
+    sizes = feature_sizes(spec, size)
+    for name in layers:
+        spec.index(name)
+        if min(sizes[name]) < 1:
+            need = min_input_size(spec, name)
+            raise UserError(
+                f"{what} of {size[1]}×{size[0]} px is too small for layer {name} of net {spec.name}: "
+                f"it needs at least {need}×{need} px"
+            )
+
+
+class FeatureNet(nn.Module):
+    """A random network built from a :class:`NetSpec`, with frozen parameters.
+
+    ``net(image, layers)`` maps a ``(B, 3, H, W)`` image in [0, 1] to ``{layer: activation}`` for
+    the requested layers, computing nothing past the deepest of them.
+    """
+
+    def __init__(self, spec: NetSpec, generator: torch.Generator):
+        super().__init__()
+        self.spec = spec
+        if spec.padding not in PADDINGS:
+            raise UserError(f"unknown padding {spec.padding!r}; choose from {', '.join(PADDINGS)}")
+        if spec.input_norm not in INPUT_NORMS:
+            raise UserError(f"unknown input normalisation {spec.input_norm!r}; choose from {', '.join(INPUT_NORMS)}")
+        mean, std = INPUT_NORMS[spec.input_norm]
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1))
+        self.convs = nn.ModuleDict()
+        self._steps: list[tuple[str, Callable[[torch.Tensor], torch.Tensor]]] = []
+        channels, conv_index = 3, 0
+        for layer in spec.layers:
+            if layer.op == "conv":
+                conv = nn.Conv2d(channels, layer.channels, layer.kernel, layer.stride, padding=0)
+                ctx = InitContext(layer.name, conv_index)
+                with torch.no_grad():
+                    conv.weight.copy_(draw("weights", spec.weights, tuple(conv.weight.shape), generator, ctx))
+                    conv.bias.copy_(draw("bias", spec.bias, tuple(conv.bias.shape), generator, ctx))
+                self.convs[layer.name] = conv
+                self._steps.append((layer.name, self._conv_step(conv, layer, activation(layer.fn))))
+                channels, conv_index = layer.channels, conv_index + 1
+            elif layer.op == "act":
+                self._steps.append((layer.name, activation(layer.fn)))
+            else:
+                pool = POOLS.get(parse_choice(layer.fn)[0])
+                self._steps.append((layer.name, lambda x, p=pool, k=layer.kernel, s=layer.stride: p(x, k, s)))
+        self.requires_grad_(False)
+
+    def _conv_step(self, conv: nn.Conv2d, layer: LayerSpec, act) -> Callable[[torch.Tensor], torch.Tensor]:
+        lo, hi = _same_padding(layer.kernel, layer.stride)
+        mode = PADDINGS[self.spec.padding]
+        if lo == hi and mode == "constant":
+            conv.padding = (lo, lo)  # the conv's own zero padding avoids a copy
+
+            def step(x):
+                return act(conv(x))
+        else:
+
+            def step(x):
+                # reflect needs the map to be larger than the pad: tiny maps replicate instead
+                m = mode if mode != "reflect" or min(x.shape[-2:]) > max(lo, hi) else "replicate"
+                return act(conv(F.pad(x, (lo, hi, lo, hi), mode=m)))
+
+        return step
+
+    def forward(self, image: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
+        """Activations ``{name: (B, C, h, w)}`` of *layers* for *image* ``(B, 3, H, W)``."""
+        if image.dim() != 4 or image.shape[1] != 3:
+            raise ValueError(f"expected an image batch (B, 3, H, W), got {tuple(image.shape)}")
+        wanted = set(layers)
+        if not wanted:
+            return {}
+        last = max(self.spec.index(name) for name in wanted)
+        check_input_size(self.spec, wanted, tuple(image.shape[-2:]))
+        x = (image - self.mean) / self.std
+        out: dict[str, torch.Tensor] = {}
+        for i, (name, step) in enumerate(self._steps[: last + 1]):
+            x = step(x)
+            if name in wanted:
+                out[name] = x
+        return out
+
+
+def build(spec: NetSpec, seed: int | torch.Generator) -> FeatureNet:
+    """Build the random network *spec* with weights drawn from *seed* (an int or a Generator)."""
+    gen = seed if isinstance(seed, torch.Generator) else torch.Generator().manual_seed(int(seed))
+    return FeatureNet(spec, gen)

@@ -1,0 +1,167 @@
+"""Declarative network architectures.
+
+A :class:`NetSpec` is plain data: an ordered tuple of :class:`LayerSpec` (conv, activation or
+pooling), the weight and bias initialisers by name, the padding mode and the input
+normalisation.  :mod:`untrained.nets.build` turns it into a module.  Presets are entries of
+:data:`PRESETS`; each is a function returning a spec, so the zoo grows by registration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import UserError
+from ..registry import Registry, closest
+
+#: Layer operations understood by the builder.
+OPS = ("conv", "act", "pool")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One named layer.
+
+    * ``op="conv"``: ``channels`` outputs, ``kernel``×``kernel``, ``stride``; ``fn`` is the
+      activation applied right after (``"relu"``, ``"elu"``, ``"lrelu:0.333"``, ``"none"``), so the
+      layer's output is the *rectified* response, as the papers' ``conv3_1`` means.
+    * ``op="act"``: the activation ``fn`` alone (the PyTorch tutorial names these ``relu_N``).
+    * ``op="pool"``: ``fn`` is ``"avg"`` or ``"max"``, window ``kernel``, ``stride``.
+    """
+
+    name: str
+    op: str
+    channels: int = 0
+    kernel: int = 3
+    stride: int = 1
+    fn: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.op not in OPS:
+            raise UserError(f"layer {self.name}: unknown op {self.op!r}; choose from {', '.join(OPS)}")
+        if self.kernel < 1 or self.stride < 1:
+            raise UserError(f"layer {self.name}: kernel and stride must be ≥ 1")
+        if self.op == "conv" and self.channels < 1:
+            raise UserError(f"layer {self.name}: a conv layer needs ≥ 1 channel")
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """A whole random network: architecture plus how its parameters are drawn.
+
+    ``weights`` and ``bias`` name initialisers of :mod:`untrained.nets.init`
+    (e.g. ``"uniform:0.1"`` and ``"0.5"`` for Du 2020 §5; ``"gaussian:0.015"`` and ``"zero"`` for
+    He et al. 2016).  ``style_layers`` / ``content_layers`` are the preset's defaults for the tasks.
+    ``padding`` defaults to ``"reflect"``: with zero padding the borders of every feature map
+    differ from the interior and the synthesis paints frames and corner blobs (seen at 128 px);
+    ``"zeros"`` is what VGG and the papers used, ``"circular"`` makes outputs tile.
+    """
+
+    name: str
+    layers: tuple[LayerSpec, ...]
+    weights: str = "uniform:0.1"
+    bias: str = "0.5"
+    padding: str = "reflect"
+    input_norm: str = "imagenet"
+    style_layers: tuple[str, ...] = ()
+    content_layers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [layer.name for layer in self.layers]
+        if len(set(names)) != len(names):
+            raise UserError(f"net {self.name}: duplicate layer names")
+        if not self.layers:
+            raise UserError(f"net {self.name}: no layers")
+
+    @property
+    def layer_names(self) -> list[str]:
+        """Names of all layers, in forward order."""
+        return [layer.name for layer in self.layers]
+
+    def index(self, name: str) -> int:
+        """Position of layer *name*; an unknown name is a :class:`UserError` with a suggestion."""
+        for i, layer in enumerate(self.layers):
+            if layer.name == name:
+                return i
+        raise UserError(
+            f"net {self.name} has no layer {name!r}{closest(name, self.layer_names)}; "
+            f"its layers are {', '.join(self.layer_names)}"
+        )
+
+    def replace(self, **changes) -> "NetSpec":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+PRESETS: Registry[Callable[[], NetSpec]] = Registry("net")
+
+VGG19_BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
+
+
+def vgg_layers(blocks=VGG19_BLOCKS, pool: str = "avg", fn: str = "relu") -> tuple[LayerSpec, ...]:
+    """VGG-style layers named ``conv{b}_{i}`` and ``pool{b}`` (Simonyan & Zisserman; the papers' names)."""
+    layers: list[LayerSpec] = []
+    for b, (channels, count) in enumerate(blocks, start=1):
+        for i in range(1, count + 1):
+            layers.append(LayerSpec(f"conv{b}_{i}", "conv", channels, 3, 1, fn))
+        layers.append(LayerSpec(f"pool{b}", "pool", kernel=2, stride=2, fn=pool))
+    return tuple(layers)
+
+
+@PRESETS.register("vgg19", "VGG-19 conv/pool layout, average pooling, Du's U(±0.1) weights and bias 0.5 (He et al. 2016; Du 2020)")
+def vgg19() -> NetSpec:
+    """The 16 conv and 5 pooling layers of VGG-19 with random weights.
+
+    Average pooling as Gatys et al. and He et al. §3 use; Du 2020's best simple distribution
+    (uniform ±0.1, bias 0.5) by default; style layers conv1_1…conv5_1 (He et al. Fig. 5).
+    """
+    return NetSpec(
+        name="vgg19",
+        layers=vgg_layers(),
+        style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
+        content_layers=("conv4_2",),
+    )
+
+
+@PRESETS.register("vgg19-tutorial", "first five VGG-19 convs as the PyTorch neural-style tutorial names them (Du 2020 §3)")
+def vgg19_tutorial() -> NetSpec:
+    """conv_1…conv_5 (= conv1_1, conv1_2, conv2_1, conv2_2, conv3_1) with separate ``relu_N`` and
+    max ``pool_N`` layers, as in the PyTorch tutorial Du 2020 uses; the ``conv_N`` taps are
+    *before* the ReLU, as there.  Du's defaults: uniform ±0.1 weights, bias 0.5."""
+    layers: list[LayerSpec] = []
+    plan = [(64, False), (64, True), (128, False), (128, True), (256, False)]
+    for i, (channels, pool_after) in enumerate(plan, start=1):
+        layers.append(LayerSpec(f"conv_{i}", "conv", channels, 3, 1, "none"))
+        layers.append(LayerSpec(f"relu_{i}", "act", fn="relu"))
+        if pool_after:
+            layers.append(LayerSpec(f"pool_{i // 2}", "pool", kernel=2, stride=2, fn="max"))
+    return NetSpec(
+        name="vgg19-tutorial",
+        layers=tuple(layers),
+        style_layers=("conv_1", "conv_2", "conv_3", "conv_4", "conv_5"),
+        content_layers=("conv_4",),
+    )
+
+
+@PRESETS.register("champandard", "the blog's strided ELU net: 2×2 stride-2 downsampling convs, 48/80/112/176 units")
+def champandard() -> NetSpec:
+    """Champandard 2016's random net for Neural Doodle: ten conv layers, ELU, downsampling by
+    2×2 stride-2 convolutions (conv2_1, conv3_1, conv4_1); patches on conv3_1 and conv4_1."""
+    plan = [
+        ("conv1_1", 48, 3, 1), ("conv1_2", 48, 3, 1),
+        ("conv2_1", 80, 2, 2), ("conv2_2", 80, 3, 1),
+        ("conv3_1", 112, 2, 2), ("conv3_2", 112, 3, 1), ("conv3_3", 112, 3, 1),
+        ("conv4_1", 176, 2, 2), ("conv4_2", 176, 3, 1), ("conv4_3", 176, 3, 1),
+    ]
+    return NetSpec(
+        name="champandard",
+        layers=tuple(LayerSpec(n, "conv", c, k, s, "elu") for n, c, k, s in plan),
+        style_layers=("conv3_1", "conv4_1"),
+        content_layers=("conv4_1",),
+    )
+
+
+def preset(name: str) -> NetSpec:
+    """The :class:`NetSpec` of preset *name* (see ``untrained nets``)."""
+    return PRESETS.get(name)()

@@ -1,0 +1,68 @@
+"""The objective: a weighted sum of named loss terms with a per-term breakdown.
+
+Each :class:`Term` reads one layer of the network (or the image itself, ``layer=None``) and has
+a user weight.  :meth:`Objective.normalize` implements He et al. 2016 §3's automatic weighting:
+each term is scaled by the reciprocal of the mean absolute gradient it sends to the input
+pixels, measured once on a probe image before optimising, so no layer swamps the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .nets.build import FeatureNet
+
+
+@dataclass
+class Term:
+    """One named loss term: ``weight · scale · loss(layer activation or image)``.
+
+    ``scale`` is the automatic factor set by :meth:`Objective.normalize` (1 until then).
+    """
+
+    name: str
+    layer: str | None
+    loss: nn.Module
+    weight: float = 1.0
+    scale: float = 1.0
+
+
+class Objective(nn.Module):
+    """Weighted sum of :class:`Term` s over one forward pass of a :class:`FeatureNet`."""
+
+    def __init__(self, net: FeatureNet, terms: list[Term]):
+        super().__init__()
+        self.net = net
+        self.terms = terms
+        self._losses = nn.ModuleList(t.loss for t in terms)  # registers buffers (targets)
+        self.layers = sorted({t.layer for t in terms if t.layer is not None}, key=net.spec.index)
+
+    def breakdown(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Unweighted value of every term for *image*."""
+        feats = self.net(image, self.layers)
+        return {t.name: t.loss(image if t.layer is None else feats[t.layer]) for t in self.terms}
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``(total, {name: weighted term})`` for *image*."""
+        raw = self.breakdown(image)
+        weighted = {t.name: raw[t.name] * (t.weight * t.scale) for t in self.terms}
+        return sum(weighted.values()), weighted  # type: ignore[return-value]
+
+    @torch.enable_grad()
+    def normalize(self, probe: torch.Tensor) -> dict[str, float]:
+        """Set each term's ``scale`` to ``1 / mean|∂term/∂pixels|`` at *probe* (He et al. 2016 §3).
+
+        Returns the scales by term name.  A term with zero gradient at the probe keeps scale 0.
+        """
+        probe = probe.detach().clone().requires_grad_(True)
+        raw = self.breakdown(probe)
+        scales: dict[str, float] = {}
+        for i, t in enumerate(self.terms):
+            (grad,) = torch.autograd.grad(raw[t.name], probe, retain_graph=i < len(self.terms) - 1)
+            g = float(grad.abs().mean())
+            t.scale = 1.0 / g if g > 0 and g == g else 0.0
+            scales[t.name] = t.scale
+        return scales

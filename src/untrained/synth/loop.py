@@ -1,0 +1,247 @@
+"""The optimisation loop shared by every task: pixels optimised coarse-to-fine.
+
+A :class:`Synthesis` runs a :class:`Problem` (anything that gives an objective and an initial
+image for a size) over ``scales`` sizes, each starting from the upsampled previous result
+(neural-doodle's ``--phases``), with L-BFGS or Adam.  It reports every evaluation to a callback
+as an :class:`Iterate`, keeps the best image so far (for Ctrl-C), and can be resumed by calling
+:meth:`Synthesis.run` again after an interruption.  It never prints.
+
+Du 2020 §3's numerical safeguard is applied here: NaN gradients become zero.  Pixels are kept in
+[0, 1] by clamping after each Adam step and at the end of each scale (see :meth:`Synthesis._run_scale`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Protocol
+
+import kornia
+import torch
+
+from ..config import derive_seed
+from ..errors import UserError
+from ..objective import Objective
+from ..registry import Registry
+
+OPTIMIZERS: Registry[Callable[..., torch.optim.Optimizer]] = Registry("optimizer")
+#: Default learning rate of each optimiser when the config leaves it unset.
+DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """How pixels are optimised.
+
+    ``iterations`` counts optimiser *steps* per scale.  An L-BFGS step runs up to
+    ``lbfgs_max_iter`` iterations of one evaluation each (torch's ``max_iter``; Du 2020 §3 counts
+    "20 steps of up to 20 evaluations"); an Adam step is one evaluation.  ``lr=None`` means the
+    optimiser's default (:data:`DEFAULT_LR`).
+    """
+
+    optimizer: str = "lbfgs"
+    iterations: int = 5
+    scales: int = 3
+    lr: float | None = None
+    lbfgs_max_iter: int = 20
+
+    def resolved(self) -> "OptimConfig":
+        """A copy with ``lr`` filled in, after validating every field."""
+        OPTIMIZERS.get(self.optimizer)
+        if self.iterations < 1:
+            raise UserError(f"iterations must be ≥ 1, got {self.iterations}")
+        if self.scales < 1:
+            raise UserError(f"scales must be ≥ 1, got {self.scales}")
+        if self.lbfgs_max_iter < 1:
+            raise UserError(f"lbfgs_max_iter must be ≥ 1, got {self.lbfgs_max_iter}")
+        lr = DEFAULT_LR[self.optimizer] if self.lr is None else self.lr
+        if not (lr > 0 and math.isfinite(lr)):
+            raise UserError(f"learning rate must be a positive number, got {self.lr}")
+        return replace(self, lr=float(lr))
+
+    def evaluations_per_step(self) -> int:
+        """Upper bound of evaluations in one step (for progress bars)."""
+        return self.lbfgs_max_iter + 1 if self.optimizer == "lbfgs" else 1
+
+
+@OPTIMIZERS.register("lbfgs", "torch.optim.LBFGS (Gatys et al.; He et al.; Du 2020)")
+def _lbfgs(params, cfg: OptimConfig) -> torch.optim.Optimizer:
+    return torch.optim.LBFGS(params, lr=cfg.lr, max_iter=cfg.lbfgs_max_iter, history_size=100)
+
+
+@OPTIMIZERS.register("adam", "torch.optim.Adam")
+def _adam(params, cfg: OptimConfig) -> torch.optim.Optimizer:
+    return torch.optim.Adam(params, lr=cfg.lr)
+
+
+class Problem(Protocol):
+    """What a task supplies to the loop, for each scale."""
+
+    def objective(self, size: tuple[int, int], factor: float) -> Objective:
+        """The objective for an output of *size* (H, W), *factor* = size / final size."""
+
+    def initial(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+        """The starting image ``(1, 3, H, W)`` of the first scale."""
+
+
+@dataclass(frozen=True)
+class Iterate:
+    """What a callback sees after each evaluation of the objective."""
+
+    scale: int
+    scales: int
+    size: tuple[int, int]
+    step: int
+    evaluation: int
+    loss: float
+    terms: dict[str, float]
+    image: torch.Tensor
+
+
+@dataclass
+class Result:
+    """A finished synthesis: the image, the loss history, the resolved config and run facts."""
+
+    image: torch.Tensor
+    history: list[dict[str, Any]]
+    config: dict[str, Any]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def scale_sizes(size: tuple[int, int], scales: int) -> list[tuple[int, int]]:
+    """Output sizes coarse → fine: each scale halves the next one, the last is *size*."""
+    h, w = size
+    return [(max(1, round(h / 2**k)), max(1, round(w / 2**k))) for k in range(scales - 1, -1, -1)]
+
+
+def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Antialiased bilinear resize of ``(B, C, H, W)`` to *size* (H, W) (kornia)."""
+    if tuple(image.shape[-2:]) == tuple(size):
+        return image.clone()
+    return kornia.geometry.transform.resize(image, size, interpolation="bilinear", antialias=True, align_corners=False)
+
+
+def noise(size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+    """White noise ``U(0, 1)`` image of *size* (H, W) — He et al.'s starting point."""
+    return torch.rand((1, 3, *size), generator=generator)
+
+
+class Synthesis:
+    """Resumable coarse-to-fine optimisation of an image for a :class:`Problem`.
+
+    ``run()`` returns the final image; interrupted (e.g. by ``KeyboardInterrupt``), it leaves
+    :attr:`best_image` holding the best image so far, and calling ``run()`` again resumes.
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        optim: OptimConfig,
+        size: tuple[int, int],
+        seed: int,
+        normalize: bool = True,
+        callback: Callable[[Iterate], None] | None = None,
+    ):
+        self.problem = problem
+        self.optim = optim.resolved()
+        self.sizes = scale_sizes(size, self.optim.scales)
+        self.normalize = normalize
+        self.callback = callback
+        self.generator = torch.Generator().manual_seed(derive_seed(seed, "synthesis"))
+        self.scale = 0  # the scale to run next
+        self.image: torch.Tensor | None = None  # result of the last finished scale
+        self.best_image: torch.Tensor | None = None
+        self.best_loss = math.inf
+        self.history: list[dict[str, Any]] = []
+        self.evaluations = 0
+        self.seconds = 0.0
+        self.term_scales: list[dict[str, float]] = []
+        self._resume: tuple[int, torch.Tensor] | None = None
+
+    @property
+    def done(self) -> bool:
+        """True once every scale has run."""
+        return self.scale >= len(self.sizes)
+
+    def run(self) -> torch.Tensor:
+        """Run (or resume) all remaining scales; the final image ``(1, 3, H, W)``."""
+        while not self.done:
+            start = time.perf_counter()
+            try:
+                self.image = self._run_scale(self.scale)
+            finally:
+                self.seconds += time.perf_counter() - start
+            self.scale += 1
+        assert self.image is not None
+        return self.image
+
+    def _start_image(self, s: int, size: tuple[int, int]) -> torch.Tensor:
+        if self._resume is not None and self._resume[0] == s:
+            return self._resume[1].clone()
+        if self.image is None:
+            return self.problem.initial(size, self.generator).clamp(0, 1)
+        return resize(self.image, size).clamp(0, 1)
+
+    def _run_scale(self, s: int) -> torch.Tensor:
+        size = self.sizes[s]
+        factor = size[0] / self.sizes[-1][0]
+        x = self._start_image(s, size)
+        objective = self.problem.objective(size, factor)
+        probe = noise(size, self.generator)
+        scales = objective.normalize(probe) if self.normalize else {t.name: 1.0 for t in objective.terms}
+        if s < len(self.term_scales):
+            self.term_scales[s] = scales
+        else:
+            self.term_scales.append(scales)
+        x.requires_grad_(True)
+        opt = OPTIMIZERS.get(self.optim.optimizer)([x], self.optim)
+        self.best_loss, self.best_image = math.inf, x.detach().clone()
+        step = 0
+
+        def closure():
+            opt.zero_grad(set_to_none=False)
+            loss, terms = objective(x)
+            loss.backward()
+            with torch.no_grad():
+                x.grad.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)  # Du 2020 §3
+            value = float(loss.detach())
+            self.evaluations += 1
+            if value < self.best_loss:
+                self.best_loss, self.best_image = value, x.detach().clone()
+                self._resume = (s, self.best_image)
+            self.history.append(
+                {"scale": s, "step": step, "evaluation": self.evaluations, "loss": value,
+                 **{k: float(v.detach()) for k, v in terms.items()}}
+            )
+            if self.callback is not None:
+                self.callback(Iterate(s, len(self.sizes), size, step, self.evaluations, value,
+                                      {k: float(v.detach()) for k, v in terms.items()}, x.detach()))
+            return loss
+
+        quasi_newton = self.optim.optimizer == "lbfgs"
+        for step in range(self.optim.iterations):
+            before = self.evaluations
+            opt.step(closure)
+            if quasi_newton and self.evaluations - before <= 1:
+                break  # L-BFGS has converged (its tolerances): further steps would do nothing
+            if not quasi_newton:
+                with torch.no_grad():
+                    x.clamp_(0, 1)
+        # Keep the best evaluated image (L-BFGS's last step is usually, not always, the best),
+        # clamped to the valid range.  L-BFGS itself runs unclamped: clamping in place between
+        # its evaluations corrupts its curvature pairs (measured: NaN losses at 128 px).
+        final = self.best_image.clamp(0, 1)
+        self._resume = None
+        return final
+
+    def stats(self) -> dict[str, Any]:
+        """Facts of this run for the output JSON (not part of the deterministic config)."""
+        return {
+            "evaluations": self.evaluations,
+            "seconds": round(self.seconds, 3),
+            "ms_per_evaluation": round(1000 * self.seconds / max(self.evaluations, 1), 2),
+            "final_loss": self.best_loss,
+            "scale_sizes": [list(s) for s in self.sizes],
+            "term_scales": self.term_scales,
+        }

@@ -1,0 +1,69 @@
+import pytest
+import torch
+
+from untrained.losses import GramLoss, TVLoss, gram_loss, gram_matrix, tv_loss
+from untrained.nets import build, preset
+
+
+def test_gram_matrix_values():
+    f = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 2, 1, 2)
+    g = gram_matrix(f)
+    assert torch.allclose(g, torch.tensor([[[2.5, 5.5], [5.5, 12.5]]]))
+
+
+def test_gram_loss_zero_at_target_and_positive_elsewhere():
+    f = torch.randn(1, 8, 6, 5)
+    loss = GramLoss(f)
+    assert float(loss(f)) == 0.0
+    assert float(loss(f + 0.1 * torch.randn_like(f))) > 0
+
+
+def test_gram_invariant_to_spatial_permutation():
+    f = torch.randn(1, 6, 7, 9)
+    rolled = f.roll((3, -4), dims=(2, 3))
+    perm = f.flatten(2)[..., torch.randperm(63)].reshape(1, 6, 7, 9)
+    assert torch.allclose(gram_matrix(f), gram_matrix(rolled), atol=1e-5)
+    assert torch.allclose(gram_matrix(f), gram_matrix(perm), atol=1e-5)
+
+
+def test_gram_of_circular_net_invariant_to_circular_shift_of_image():
+    """With circular padding the net commutes with shifts by its total stride (pool1 → 2 px)."""
+    net = build(preset("vgg19").replace(padding="circular"), 0).double()
+    x = torch.rand(1, 3, 32, 32, dtype=torch.float64)
+    shifted = x.roll((4, -6), dims=(2, 3))
+    a = net(x, ["conv1_1", "conv2_1"])
+    b = net(shifted, ["conv1_1", "conv2_1"])
+    for layer in a:
+        assert torch.allclose(gram_matrix(a[layer]), gram_matrix(b[layer]), rtol=1e-9, atol=1e-9)
+
+
+def test_gram_size_independent_for_periodic_features():
+    tile = torch.randn(1, 4, 5, 5)
+    big = tile.repeat(1, 1, 3, 2)
+    assert torch.allclose(gram_matrix(tile), gram_matrix(big), atol=1e-5)
+
+
+def test_gram_loss_gradcheck():
+    f = torch.randn(1, 3, 4, 4, dtype=torch.float64, requires_grad=True)
+    target = gram_matrix(torch.randn(1, 3, 4, 4, dtype=torch.float64))
+    assert torch.autograd.gradcheck(lambda t: gram_loss(t, target), (f,))
+
+
+def test_tv_gradcheck_and_zero_on_constant():
+    x = torch.rand(1, 3, 5, 6, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(tv_loss, (x,))
+    assert float(TVLoss()(torch.full((1, 3, 8, 8), 0.3))) == 0.0
+    assert float(tv_loss(torch.rand(1, 3, 8, 8))) > 0
+
+
+@pytest.mark.parametrize("bad", [torch.rand(3, 4, 4), torch.rand(1, 3, 4)])
+def test_shape_checks(bad):
+    with pytest.raises(ValueError, match=r"\(B, C, H, W\)"):
+        gram_matrix(bad)
+    with pytest.raises(ValueError):
+        tv_loss(bad)
+
+
+def test_gram_loss_channel_mismatch():
+    with pytest.raises(ValueError, match="channels"):
+        gram_loss(torch.rand(1, 4, 3, 3), torch.rand(1, 5, 5))

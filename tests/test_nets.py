@@ -1,0 +1,139 @@
+import pytest
+import torch
+
+from untrained.config import from_dict, to_dict
+from untrained.errors import UserError
+from untrained.nets import PRESETS, NetSpec, build, min_input_size, preset
+from untrained.nets.init import InitContext, draw
+
+
+@pytest.mark.parametrize("name", PRESETS.names())
+def test_every_preset_builds_and_gives_its_layers(name):
+    spec = preset(name)
+    net = build(spec, 0)
+    x = torch.rand(1, 3, 64, 64)
+    layers = [layer for layer in spec.layer_names if min_input_size(spec, layer) <= 64]
+    out = net(x, layers)
+    assert set(out) == set(layers)
+    for layer in spec.layers:
+        if layer.name in out and layer.op == "conv":
+            assert out[layer.name].shape[1] == layer.channels
+
+
+def test_vgg19_shapes_and_names():
+    spec = preset("vgg19")
+    assert [l.name for l in spec.layers if l.op == "conv"][-1] == "conv5_4"
+    assert sum(l.op == "conv" for l in spec.layers) == 16 and sum(l.op == "pool" for l in spec.layers) == 5
+    out = build(spec, 0)(torch.rand(1, 3, 64, 48), ["conv1_1", "pool1", "conv3_1", "pool5"])
+    assert out["conv1_1"].shape == (1, 64, 64, 48)
+    assert out["pool1"].shape == (1, 64, 32, 24)
+    assert out["conv3_1"].shape == (1, 256, 16, 12)
+    assert out["pool5"].shape == (1, 512, 2, 1)
+
+
+def test_forward_stops_at_deepest_requested_layer():
+    net = build(preset("vgg19"), 0)
+    called = []
+    for name, conv in net.convs.items():
+        conv.register_forward_hook(lambda m, i, o, n=name: called.append(n))
+    net(torch.rand(1, 3, 32, 32), ["conv2_1"])
+    assert called == ["conv1_1", "conv1_2", "conv2_1"]
+
+
+def test_parameters_are_frozen():
+    assert not any(p.requires_grad for p in build(preset("champandard"), 0).parameters())
+
+
+def test_same_seed_same_weights_other_seed_other():
+    a, b, c = (build(preset("vgg19-tutorial"), s) for s in (1, 1, 2))
+    wa, wb, wc = (n.convs["conv_3"].weight for n in (a, b, c))
+    assert torch.equal(wa, wb) and not torch.equal(wa, wc)
+
+
+def test_generator_object_accepted():
+    g1 = torch.Generator().manual_seed(5)
+    g2 = torch.Generator().manual_seed(5)
+    assert torch.equal(build(preset("vgg19"), g1).convs["conv1_1"].weight, build(preset("vgg19"), g2).convs["conv1_1"].weight)
+
+
+def test_too_small_input_is_a_clear_error():
+    net = build(preset("vgg19"), 0)
+    with pytest.raises(UserError, match="too small for layer conv5_1.*16×16"):
+        net(torch.rand(1, 3, 8, 8), ["conv5_1"])
+
+
+def test_unknown_layer_suggests():
+    with pytest.raises(UserError, match="did you mean 'conv4_1'"):
+        preset("vgg19").index("conv41")
+
+
+def test_spec_json_roundtrip():
+    spec = preset("champandard").replace(weights="binary:0.2", padding="circular")
+    assert from_dict(NetSpec, to_dict(spec)) == spec
+
+
+def test_champandard_layout():
+    spec = preset("champandard")
+    convs = {l.name: (l.channels, l.kernel, l.stride, l.fn) for l in spec.layers}
+    assert convs["conv2_1"] == (80, 2, 2, "elu") and convs["conv4_3"] == (176, 3, 1, "elu")
+    out = build(spec, 0)(torch.rand(1, 3, 64, 64), ["conv3_1", "conv4_1"])
+    assert out["conv3_1"].shape == (1, 112, 16, 16) and out["conv4_1"].shape == (1, 176, 8, 8)
+
+
+def test_tutorial_taps_are_before_relu():
+    out = build(preset("vgg19-tutorial"), 0)(torch.rand(1, 3, 32, 32), ["conv_1", "relu_1"])
+    assert float(out["conv_1"].min()) < 0 and float(out["relu_1"].min()) >= 0
+    assert torch.equal(out["relu_1"], out["conv_1"].clamp(min=0))
+
+
+# --- initialisers --------------------------------------------------------------------------
+
+CTX = InitContext("conv", 0)
+SHAPE = (64, 64, 3, 3)
+
+
+def _draw(spec, kind="weights", seed=0):
+    return draw(kind, spec, SHAPE if kind == "weights" else (4096,), torch.Generator().manual_seed(seed), CTX)
+
+
+def test_uniform_range_and_spread():
+    w = _draw("uniform:0.2")
+    assert float(w.abs().max()) <= 0.2 and float(w.std()) == pytest.approx(0.2 / 3**0.5, rel=0.05)
+
+
+def test_gaussian_sigma():
+    assert float(_draw("gaussian:0.05").std()) == pytest.approx(0.05, rel=0.05)
+
+
+def test_binary_values_exactly_plus_minus_a():
+    w = _draw("binary:0.1")
+    assert w.unique().tolist() == pytest.approx([-0.1, 0.1])
+    assert abs(float((w > 0).float().mean()) - 0.5) < 0.03
+
+
+def test_ternary_zero_fraction():
+    w = _draw("ternary:0.1:0.6")
+    assert abs(float((w == 0).float().mean()) - 0.6) < 0.03
+    assert w[w != 0].abs().unique().tolist() == pytest.approx([0.1])
+
+
+def test_levels_count():
+    w = _draw("levels:0.3:5")
+    assert len(w.unique()) == 5 and float(w.max()) == pytest.approx(0.3) and float(w.min()) == pytest.approx(-0.3)
+
+
+@pytest.mark.parametrize("spec, value", [("0.5", 0.5), ("-1.25", -1.25), ("zero", 0.0), ("constant:2", 2.0)])
+def test_constant_biases(spec, value):
+    b = _draw(spec, "bias")
+    assert torch.all(b == value)
+
+
+@pytest.mark.parametrize("spec", ["unifrom:0.1", "binary:-1", "ternary:0.1:2", "levels:0.1:1", "gaussian:abc"])
+def test_bad_initialisers(spec):
+    with pytest.raises(UserError):
+        _draw(spec)
+
+
+def test_unknown_initialiser_suggests():
+    with pytest.raises(UserError, match="did you mean 'uniform'"):
+        _draw("unifrom:0.1")

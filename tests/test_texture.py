@@ -1,0 +1,146 @@
+import dataclasses
+
+import pytest
+import torch
+
+import untrained as U
+from untrained.config import from_dict, to_dict
+from untrained.errors import UserError
+from untrained.synth import OptimConfig, Synthesis, TextureConfig, scale_sizes, texture_synthesis
+
+FAST = dict(
+    layers=("conv1_1", "conv2_1"),
+    optim=OptimConfig(iterations=2, scales=1, lbfgs_max_iter=8),
+)
+
+
+def _cfg(**kw):
+    return TextureConfig(**{**FAST, **kw})
+
+
+def test_optimisation_lowers_the_loss(texture32):
+    r = U.texture(texture32, _cfg(size=(32, 32)))
+    losses = [h["loss"] for h in r.history]
+    assert r.image.shape == (1, 3, 32, 32)
+    assert losses[-1] < 0.1 * losses[0]
+    assert 0 <= float(r.image.min()) and float(r.image.max()) <= 1
+    assert r.stats["evaluations"] == len(r.history)
+
+
+def test_result_matches_exemplar_statistics_better_than_noise(texture32):
+    from untrained.losses import gram_loss, gram_matrix
+    from untrained.synth.texture import TextureProblem
+
+    cfg = _cfg(size=(32, 32)).resolved((32, 32))
+    r = U.texture(texture32, cfg)
+    net = TextureProblem(texture32, cfg).net
+    target = net(texture32, ["conv2_1"])["conv2_1"]
+    out = net(r.image, ["conv2_1"])["conv2_1"]
+    noise = net(torch.rand(1, 3, 32, 32), ["conv2_1"])["conv2_1"]
+    assert gram_loss(out, gram_matrix(target)) < 0.2 * gram_loss(noise, gram_matrix(target))
+
+
+def test_same_seed_same_bytes_other_seed_differs(texture32, tmp_path):
+    paths = []
+    for i, seed in enumerate((3, 3, 4)):
+        r = U.texture(texture32, _cfg(size=(24, 32), seed=seed))
+        paths.append(U.save_image(tmp_path / f"{i}.png", r.image, r.config))
+    a, b, c = (p.read_bytes() for p in paths)
+    assert a == b and a != c
+
+
+def test_output_size_independent_of_exemplar_and_coarse_to_fine(texture32):
+    seen = []
+    cfg = _cfg(size=(48, 40), optim=OptimConfig(iterations=1, scales=2, lbfgs_max_iter=3))
+    r = U.texture(texture32, cfg, callback=lambda it: seen.append((it.scale, it.size)))
+    assert r.image.shape == (1, 3, 48, 40)
+    assert {s for s in seen} == {(0, (24, 20)), (1, (48, 40))}
+    assert r.config["size"] == [48, 40]
+
+
+def test_default_size_is_exemplar_size(texture32):
+    r = U.texture(texture32[..., :28], _cfg())
+    assert r.image.shape[-2:] == (32, 28)
+
+
+def test_adam_and_smoothness(texture32):
+    cfg = _cfg(size=(32, 32), smoothness=1.0, optim=OptimConfig(optimizer="adam", iterations=30, scales=1))
+    r = U.texture(texture32, cfg)
+    assert r.config["optim"]["lr"] == 0.02
+    assert "tv" in r.history[0]
+    assert r.history[-1]["loss"] < r.history[0]["loss"]
+
+
+def test_mean_init(texture32):
+    r = U.texture(texture32, _cfg(size=(32, 32), init="mean"))
+    assert r.image.shape == (1, 3, 32, 32)
+
+
+def test_config_roundtrip_reproduces(texture32):
+    r1 = U.texture(texture32, _cfg(size=(32, 32), seed=9))
+    cfg = dict(r1.config)
+    cfg.pop("task"), cfg.pop("inputs")
+    r2 = U.texture(texture32, from_dict(TextureConfig, cfg))
+    assert torch.equal(r1.image, r2.image)
+
+
+def test_resume_after_interrupt(texture32):
+    cfg = _cfg(size=(32, 32), optim=OptimConfig(iterations=2, scales=2, lbfgs_max_iter=4))
+    calls = {"n": 0}
+
+    def stop_once(it):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+
+    synthesis, _ = texture_synthesis(texture32, cfg, stop_once)
+    with pytest.raises(KeyboardInterrupt):
+        synthesis.run()
+    assert synthesis.best_image is not None and not synthesis.done
+    image = synthesis.run()
+    assert synthesis.done and image.shape == (1, 3, 32, 32)
+
+
+def test_scale_sizes():
+    assert scale_sizes((256, 192), 3) == [(64, 48), (128, 96), (256, 192)]
+    assert scale_sizes((10, 10), 1) == [(10, 10)]
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (dict(size=(0, 10)), "size"),
+        (dict(style_weight=float("nan")), "style weight"),
+        (dict(smoothness=-1.0), "smoothness"),
+        (dict(layers=("conv9_9",)), "no layer"),
+        (dict(init="zeros"), "unknown init"),
+        (dict(optim=OptimConfig(iterations=0)), "iterations"),
+        (dict(optim=OptimConfig(optimizer="adma")), "did you mean"),
+        (dict(optim=OptimConfig(lr=-1.0)), "learning rate"),
+        (dict(layers=("conv5_1",), size=(32, 32), optim=OptimConfig(scales=3)), "coarsest"),
+    ],
+)
+def test_bad_settings_are_user_errors(texture32, changes, message):
+    with pytest.raises(UserError, match=message):
+        U.texture(texture32, dataclasses.replace(_cfg(), **changes))
+
+
+def test_exemplar_too_small_for_the_coarsest_scale():
+    with pytest.raises(UserError, match="exemplar"):
+        U.texture(torch.rand(1, 3, 20, 20), _cfg(size=(64, 64), layers=("conv5_1",), optim=OptimConfig(scales=2)))
+
+
+def test_nan_gradients_become_zero(texture32, monkeypatch):
+    """Du 2020 §3: NaN gradients are replaced by zero so the optimiser keeps going."""
+    from untrained.objective import Objective
+
+    forward = Objective.forward
+
+    def poisoned(self, image):
+        total, terms = forward(self, image)
+        bad = image.sum() * float("nan")
+        return total + torch.where(torch.isnan(bad), torch.zeros_like(bad), bad), terms
+
+    monkeypatch.setattr(Objective, "forward", poisoned)
+    r = U.texture(texture32, _cfg(size=(32, 32), optim=OptimConfig(optimizer="adam", iterations=3, scales=1)))
+    assert torch.isfinite(r.image).all()
