@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: venv
-	$(BIN)/untrained texture examples/water.jpg -o out/water.png --size 256 --seed 0
+	$(BIN)/untrained texture examples/ink.jpg -o out/ink.png --size 256 --seed 0
 
 test: venv
 	$(BIN)/python -m pytest -q

@@ -103,6 +103,17 @@ def test_save_writes_png_metadata_and_json(tmp_path):
     assert (back - img).abs().max() <= 0.5 / 255 + 1e-6
 
 
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    out = save_image(tmp_path / "m.png", torch.rand(1, 3, 4, 4), {"a": 1})
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in (out, sidecar_path(out)):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask
+
+
 def test_save_is_deterministic(tmp_path):
     img = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(0))
     save_image(tmp_path / "a.png", img, {"a": 1}, {"seconds": 1})

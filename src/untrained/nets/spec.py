@@ -114,12 +114,15 @@ def vgg19() -> NetSpec:
     """The 16 conv and 5 pooling layers of VGG-19 with random weights.
 
     Average pooling as Gatys et al. and He et al. §3 use; Du 2020's best simple distribution
-    (uniform ±0.1, bias 0.5) by default; style layers conv1_1…conv5_1 (He et al. Fig. 5).
+    (uniform ±0.1, bias 0.5) by default.  Default style layers conv1_1, conv2_1, conv3_1: He et
+    al. (Fig. 5) go on to conv4_1 and conv5_1, but with random weights those deep layers leave a
+    2-px grid of high-frequency noise at a few hundred evaluations (seen on ink.jpg and water.jpg
+    at 128–256 px, with Du's and He's initialisations alike); pass ``--layers`` to use them.
     """
     return NetSpec(
         name="vgg19",
         layers=vgg_layers(),
-        style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
+        style_layers=("conv1_1", "conv2_1", "conv3_1"),
         content_layers=("conv4_2",),
     )
 

@@ -62,7 +62,7 @@ class OptimConfig:
 
     def evaluations_per_step(self) -> int:
         """Upper bound of evaluations in one step (for progress bars)."""
-        return self.lbfgs_max_iter + 1 if self.optimizer == "lbfgs" else 1
+        return self.lbfgs_max_iter if self.optimizer == "lbfgs" else 1
 
 
 @OPTIMIZERS.register("lbfgs", "torch.optim.LBFGS (Gatys et al.; He et al.; Du 2020)")
