@@ -12,12 +12,13 @@ def test_every_preset_builds_and_gives_its_layers(name):
     spec = preset(name)
     net = build(spec, 0)
     x = torch.rand(1, 3, 64, 64)
-    layers = [layer for layer in spec.layer_names if min_input_size(spec, layer) <= 64]
+    layers = [tap for tap in spec.tap_names if min_input_size(spec, tap) <= 64]
     out = net(x, layers)
-    assert set(out) == set(layers)
-    for layer in spec.layers:
-        if layer.name in out and layer.op == "conv":
-            assert out[layer.name].shape[1] == layer.channels
+    assert set(out) == set(layers) and set(spec.style_layers) <= set(out)
+    for tap in out:
+        layer = spec.layers[spec.index(tap)]
+        if layer.op == "conv":
+            assert out[tap].shape[1] == layer.channels
 
 
 def test_vgg19_shapes_and_names():

@@ -20,8 +20,7 @@ from . import __version__
 from .config import to_dict
 from .errors import UserError
 from .io import check_writable, load_image, save_image
-from .nets import PRESETS, preset
-from .registry import closest
+from .nets import PRESETS
 from .synth.loop import OPTIMIZERS, Iterate, OptimConfig, Synthesis
 
 EXIT_USER, EXIT_BUG, EXIT_INTERRUPTED = 2, 1, 130
@@ -68,20 +67,35 @@ def finite(text: str) -> float:
     return value
 
 
-def add_net_args(p: argparse.ArgumentParser) -> None:
-    """Flags that choose and modify the random network (shared by every task)."""
-    g = p.add_argument_group("network")
-    g.add_argument("--net", default=None, help=f"preset: {', '.join(PRESETS.names())}")
-    g.add_argument("--weights", help="weight initialiser, e.g. uniform:0.1, gaussian:0.015, binary:0.1")
-    g.add_argument("--bias", help="bias initialiser: zero, a number, gaussian:SIGMA")
-    g.add_argument("--padding", choices=("zeros", "reflect", "circular"), help="convolution padding (default reflect)")
+def add_net_args(p: argparse.ArgumentParser, with_net: bool = True) -> None:
+    """Flags that choose and modify the random network (shared by every task; issue #3's zoo)."""
+    g = p.add_argument_group("network (see `untrained nets`)")
+    if with_net:
+        g.add_argument("--net", default=None, help=f"preset: {', '.join(PRESETS.names())}")
+    g.add_argument("--weights", help="uniform:A | gaussian:SIGMA | binary:A | ternary:A[:P_ZERO] | levels:A:N | shuffled:FILE | binarized:FILE[:A] | trained:FILE")
+    g.add_argument("--bias", help="zero | VALUE | gaussian:SIGMA | shuffled:FILE | trained:FILE")
+    g.add_argument("--activation", help="relu | lrelu:SLOPE | elu | none")
+    g.add_argument("--downsample", help="avg | max | stride | none")
+    g.add_argument("--no-doubling", action="store_true", help="keep channel counts constant (Du's NPND with --downsample none)")
+    g.add_argument("--width", type=finite, help="channel multiplier (<4, e.g. 0.5) or the first layer's channel count (≥4)")
+    g.add_argument("--depth", type=int, default=1, help="repeat each plain conv N times (the blog's double/triple layers)")
+    g.add_argument("--kernel", type=int, help="kernel size of the plain convs (2 or 3)")
+    g.add_argument("--kernels", help="Du §6.2's designed 2×2 first-layer kernels SET:STRATEGY[:A]")
+    g.add_argument("--padding", help="zeros | reflect | circular (default reflect)")
+    g.add_argument("--pyramid", help="gaussian | laplacian[:LEVELS]: run the net on each pyramid level (Du §6.3)")
+    g.add_argument("--greedy", type=int, default=0, metavar="K", help="He et al.'s stacked weights: best of K candidates per layer (cached)")
 
 
 def net_from_args(args: argparse.Namespace, default: str):
-    """The NetSpec the network flags describe."""
-    spec = preset(args.net or default)
-    changes = {k: getattr(args, k) for k in ("weights", "bias", "padding") if getattr(args, k) is not None}
-    return spec.replace(**changes) if changes else spec
+    """The NetSpec the network flags describe (preset + modifiers)."""
+    from .nets.modify import NetOptions
+
+    options = NetOptions(
+        net=args.net or default, weights=args.weights, bias=args.bias, activation=args.activation,
+        downsample=args.downsample, no_doubling=args.no_doubling, width=args.width, depth=args.depth,
+        kernel=args.kernel, kernels=args.kernels, padding=args.padding, pyramid=args.pyramid, greedy=args.greedy,
+    )
+    return options.apply(seed=getattr(args, "seed", 0))
 
 
 def add_optim_args(p: argparse.ArgumentParser, iterations: int, scales: int) -> None:
@@ -176,25 +190,23 @@ def cmd_texture(args: argparse.Namespace) -> int:
 def cmd_nets(args: argparse.Namespace) -> int:
     from .nets.build import feature_sizes
 
-    if not args.spec:
+    if not args.net:
         for name in PRESETS.names():
             print(f"{name:16s} {PRESETS.help(name)}")
         return 0
-    spec = net_from_args(argparse.Namespace(net=args.spec, weights=None, bias=None, padding=None), args.spec)
-    size = (224, 224)
-    sizes = feature_sizes(spec, size)
-    rf, jump, channels = 1, 1, 3
-    print(f"{'layer':10s} {'op':5s} {'channels':>8s} {'kernel':>6s} {'stride':>6s} {'fn':8s} {'RF':>5s} {'params':>9s} {'at 224²':>9s}")
-    for layer in spec.layers:
-        params = 0
-        if layer.op in ("conv", "pool"):
-            rf += (layer.kernel - 1) * jump
-            jump *= layer.stride
-        if layer.op == "conv":
-            params = channels * layer.channels * layer.kernel**2 + layer.channels
-            channels = layer.channels
-        h, w = sizes[layer.name]
-        print(f"{layer.name:10s} {layer.op:5s} {channels:8d} {layer.kernel:6d} {layer.stride:6d} {layer.fn:8s} {rf:5d} {params:9d} {f'{w}×{h}':>9s}")
+    from .nets.build import layer_table
+
+    spec = net_from_args(args, args.net)
+    from .nets.init import validate
+
+    validate(spec.weights, spec.bias)
+    print(f"{'layer':12s} {'op':5s} {'channels':>8s} {'kernel':>6s} {'stride':>6s} {'fn':12s} {'RF':>5s} {'params':>9s} {'at 224²':>9s}  init")
+    for row in layer_table(spec, (224, 224)):
+        h, w = row["size"]
+        print(f"{row['name']:12s} {row['op']:5s} {row['channels']:8d} {row['kernel']:6d} {row['stride']:6d} "
+              f"{row['fn']:12s} {row['rf']:5d} {row['params']:9d} {f'{w}×{h}':>9s}  {row['init']}")
+    print(f"total parameters: {sum(r['params'] for r in layer_table(spec, (224, 224))):,}"
+          + (f"; run on {spec.levels} {spec.pyramid} pyramid levels" if spec.pyramid != "none" else ""))
     print(json.dumps(to_dict(spec), indent=2))
     return 0
 
@@ -220,7 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_texture)
 
     p = sub.add_parser("nets", allow_abbrev=False, help="list network presets, or show one's layers and JSON spec")
-    p.add_argument("spec", nargs="?", help="a preset name")
+    p.add_argument("net", nargs="?", help="a preset name, followed by any network modifiers")
+    p.add_argument("--seed", type=int, default=0, help="seed for --greedy")
+    add_net_args(p, with_net=False)
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_nets)
     return parser
@@ -245,6 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("untrained: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `untrained nets vgg19 | head`
+        sys.stderr.close()
+        return 0
     except MemoryError:
         if debug:
             raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
+import kornia
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -72,22 +73,53 @@ def output_size(layer: LayerSpec, size: tuple[int, int]) -> tuple[int, int]:
     return tuple((s - layer.kernel) // layer.stride + 1 for s in size)  # type: ignore[return-value]
 
 
-def feature_sizes(spec: NetSpec, size: tuple[int, int]) -> dict[str, tuple[int, int]]:
-    """The (H, W) of every layer's output for an input of *size*; (≤0, ≤0) marks impossible ones."""
-    out: dict[str, tuple[int, int]] = {}
+def layer_table(spec: NetSpec, size: tuple[int, int]) -> list[dict]:
+    """One row per layer: name, op, output channels, kernel, stride, fn, receptive field (px),
+    parameter count, output size for an input of *size* (level 1 on pyramid nets) and the conv's
+    weight initialiser."""
+    sizes = feature_sizes(spec, size)
+    rows, rf, jump, channels = [], 1, 1, 3
     for layer in spec.layers:
-        size = output_size(layer, size) if min(size) > 0 else size
-        out[layer.name] = size
+        params = 0
+        if layer.op in ("conv", "pool"):
+            rf += (layer.kernel - 1) * jump
+            jump *= layer.stride
+        if layer.op == "conv":
+            params = channels * layer.channels * layer.kernel**2 + layer.channels
+            channels = layer.channels
+        key = layer.name if spec.pyramid == "none" else f"{layer.name}@1"
+        rows.append(dict(name=layer.name, op=layer.op, channels=channels, kernel=layer.kernel, stride=layer.stride,
+                         fn=layer.fn, rf=rf, params=params, size=sizes[key],
+                         init=(layer.weights or spec.weights) if layer.op == "conv" else ""))
+    return rows
+
+
+def level_size(size: tuple[int, int], level: int) -> tuple[int, int]:
+    """Size of pyramid level *level* (1 = the image) of an image of *size*: halved, floored."""
+    h, w = size
+    for _ in range(level - 1):
+        h, w = h // 2, w // 2
+    return h, w
+
+
+def feature_sizes(spec: NetSpec, size: tuple[int, int]) -> dict[str, tuple[int, int]]:
+    """The (H, W) of every tap's output for an input of *size*; a 0 marks impossible ones."""
+    out: dict[str, tuple[int, int]] = {}
+    levels = range(1, spec.levels + 1) if spec.pyramid != "none" else [1]
+    for level in levels:
+        s = level_size(size, level)
+        for layer in spec.layers:
+            s = output_size(layer, s) if min(s) > 0 else s
+            out[layer.name if spec.pyramid == "none" else f"{layer.name}@{level}"] = (max(s[0], 0), max(s[1], 0))
     return out
 
 
 def min_input_size(spec: NetSpec, layer: str) -> int:
-    """Smallest square input (pixels per side) for which *layer* has at least one position."""
-    deepest = spec.index(layer)
+    """Smallest square input (pixels per side) for which tap *layer* has at least one position."""
+    spec.index(layer)
     n = 1
     while n < 1 << 16:
-        sizes = feature_sizes(NetSpec(spec.name, spec.layers[: deepest + 1]), (n, n))
-        if all(min(s) >= 1 for s in sizes.values()):
+        if min(feature_sizes(spec, (n, n))[layer]) >= 1:
             return n
         n += 1
     raise UserError(f"layer {layer} of net {spec.name} has no valid input size")
@@ -130,9 +162,10 @@ class FeatureNet(nn.Module):
             if layer.op == "conv":
                 conv = nn.Conv2d(channels, layer.channels, layer.kernel, layer.stride, padding=0)
                 ctx = InitContext(layer.name, conv_index)
+                gen = generator if layer.seed is None else torch.Generator().manual_seed(layer.seed)
                 with torch.no_grad():
-                    conv.weight.copy_(draw("weights", spec.weights, tuple(conv.weight.shape), generator, ctx))
-                    conv.bias.copy_(draw("bias", spec.bias, tuple(conv.bias.shape), generator, ctx))
+                    conv.weight.copy_(draw("weights", layer.weights or spec.weights, tuple(conv.weight.shape), gen, ctx))
+                    conv.bias.copy_(draw("bias", spec.bias, tuple(conv.bias.shape), gen, ctx))
                 self.convs[layer.name] = conv
                 self._steps.append((layer.name, self._conv_step(conv, layer, activation(layer.fn))))
                 channels, conv_index = layer.channels, conv_index + 1
@@ -161,21 +194,54 @@ class FeatureNet(nn.Module):
         return step
 
     def forward(self, image: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
-        """Activations ``{name: (B, C, h, w)}`` of *layers* for *image* ``(B, 3, H, W)``."""
+        """Activations ``{name: (B, C, h, w)}`` of *layers* for *image* ``(B, 3, H, W)``.
+
+        On a pyramid net (Du 2020 §6.3) names are ``layer@level`` and the layers run on each
+        needed level of the Gaussian or Laplacian pyramid of the normalised image."""
         if image.dim() != 4 or image.shape[1] != 3:
             raise ValueError(f"expected an image batch (B, 3, H, W), got {tuple(image.shape)}")
         wanted = set(layers)
         if not wanted:
             return {}
-        last = max(self.spec.index(name) for name in wanted)
         check_input_size(self.spec, wanted, tuple(image.shape[-2:]))
         x = (image - self.mean) / self.std
+        if self.spec.pyramid == "none":
+            return self._run(x, wanted, lambda name: name)
+        by_level: dict[int, set[str]] = {}
+        for name in wanted:
+            layer, level = self.spec.split_tap(name)
+            by_level.setdefault(level, set()).add(layer)
+        pyramid = image_pyramid(x, max(by_level), self.spec.pyramid)
         out: dict[str, torch.Tensor] = {}
-        for i, (name, step) in enumerate(self._steps[: last + 1]):
-            x = step(x)
-            if name in wanted:
-                out[name] = x
+        for level, names in by_level.items():
+            out.update(self._run(pyramid[level - 1], names, lambda n, k=level: f"{n}@{k}"))
         return out
+
+    def _run(self, x: torch.Tensor, names: set[str], tap: Callable[[str], str]) -> dict[str, torch.Tensor]:
+        wanted = {tap(n) if "@" not in n else n for n in names}
+        last = max(self.spec.index(n) for n in wanted)
+        out: dict[str, torch.Tensor] = {}
+        for name, step in self._steps[: last + 1]:
+            x = step(x)
+            if tap(name) in wanted:
+                out[tap(name)] = x
+        return out
+
+
+def image_pyramid(x: torch.Tensor, levels: int, kind: str) -> list[torch.Tensor]:
+    """Gaussian (kornia ``pyrdown``) or Laplacian pyramid of *x*, finest level first.
+
+    Laplacian level k is Gaussian level k minus the next level upsampled to its size; the last
+    level is the coarsest Gaussian one (Du 2020 §6.3)."""
+    gauss = [x]
+    for _ in range(levels - 1):
+        h, w = gauss[-1].shape[-2:]
+        gauss.append(F.interpolate(kornia.filters.gaussian_blur2d(gauss[-1], (5, 5), (1.0, 1.0), border_type="reflect"),
+                                   size=(h // 2, w // 2), mode="bilinear", align_corners=False, antialias=False))
+    if kind == "gaussian":
+        return gauss
+    up = [F.interpolate(g, size=f.shape[-2:], mode="bilinear", align_corners=False) for f, g in zip(gauss, gauss[1:])]
+    return [f - u for f, u in zip(gauss, up)] + [gauss[-1]]
 
 
 def build(spec: NetSpec, seed: int | torch.Generator) -> FeatureNet:

@@ -28,6 +28,9 @@ class LayerSpec:
       layer's output is the *rectified* response, as the papers' ``conv3_1`` means.
     * ``op="act"``: the activation ``fn`` alone (the PyTorch tutorial names these ``relu_N``).
     * ``op="pool"``: ``fn`` is ``"avg"`` or ``"max"``, window ``kernel``, ``stride``.
+
+    A conv layer may override the net's initialiser (``weights``, e.g. Du §6.2's designed
+    first-layer kernels) and draw from its own ``seed`` (He et al.'s greedy stacking picks it).
     """
 
     name: str
@@ -36,6 +39,8 @@ class LayerSpec:
     kernel: int = 3
     stride: int = 1
     fn: str = "none"
+    weights: str = ""
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.op not in OPS:
@@ -66,6 +71,8 @@ class NetSpec:
     input_norm: str = "imagenet"
     style_layers: tuple[str, ...] = ()
     content_layers: tuple[str, ...] = ()
+    pyramid: str = "none"
+    levels: int = 5
 
     def __post_init__(self) -> None:
         names = [layer.name for layer in self.layers]
@@ -73,21 +80,42 @@ class NetSpec:
             raise UserError(f"net {self.name}: duplicate layer names")
         if not self.layers:
             raise UserError(f"net {self.name}: no layers")
+        if self.pyramid not in ("none", "gaussian", "laplacian"):
+            raise UserError(f"unknown pyramid {self.pyramid!r}; choose from none, gaussian, laplacian")
+        if self.pyramid != "none" and not 1 <= self.levels <= 12:
+            raise UserError(f"pyramid levels must be 1…12, got {self.levels}")
 
     @property
     def layer_names(self) -> list[str]:
         """Names of all layers, in forward order."""
         return [layer.name for layer in self.layers]
 
-    def index(self, name: str) -> int:
-        """Position of layer *name*; an unknown name is a :class:`UserError` with a suggestion."""
-        for i, layer in enumerate(self.layers):
-            if layer.name == name:
-                return i
-        raise UserError(
-            f"net {self.name} has no layer {name!r}{closest(name, self.layer_names)}; "
-            f"its layers are {', '.join(self.layer_names)}"
+    @property
+    def tap_names(self) -> list[str]:
+        """Every name a loss can read: the layers, or ``layer@level`` on a pyramid net (Du §6.3)."""
+        if self.pyramid == "none":
+            return self.layer_names
+        return [f"{n}@{k}" for k in range(1, self.levels + 1) for n in self.layer_names]
+
+    def split_tap(self, name: str) -> tuple[str, int]:
+        """``"conv1@3"`` → ``("conv1", 3)``; plain names give level 1.  Unknown names are errors."""
+        layer, _, level = name.partition("@")
+        ok = layer in self.layer_names and (
+            (self.pyramid == "none" and not level)
+            or (self.pyramid != "none" and level.isdigit() and 1 <= int(level) <= self.levels)
         )
+        if not ok:
+            names = self.tap_names
+            raise UserError(
+                f"net {self.name} has no layer {name!r}{closest(name, names)}; "
+                f"its layers are {', '.join(names)}"
+            )
+        return layer, int(level) if level else 1
+
+    def index(self, name: str) -> int:
+        """Position in :attr:`layers` of tap *name*; unknown names are a :class:`UserError` with a suggestion."""
+        layer, _ = self.split_tap(name)
+        return self.layer_names.index(layer)
 
     def replace(self, **changes) -> "NetSpec":
         """A copy with some fields changed."""
@@ -162,6 +190,34 @@ def champandard() -> NetSpec:
         layers=tuple(LayerSpec(n, "conv", c, k, s, "elu") for n, c, k, s in plan),
         style_layers=("conv3_1", "conv4_1"),
         content_layers=("conv4_1",),
+    )
+
+
+@PRESETS.register("npnd", "Du 2020 §6.1: no pooling, no doubling — five 3×3 convs of 64 channels, binary ±0.1 weights, bias 0.5")
+def npnd() -> NetSpec:
+    """Du 2020 §6.1's NPND net: the tutorial's five conv layers with no pooling and no doubling of
+    channels (64 throughout, ``--width`` changes it), binary ±0.1 weights, bias 0.5; the style
+    loss reads ``conv_1``…``conv_5`` before their ReLUs, as in the tutorial."""
+    layers: list[LayerSpec] = []
+    for i in range(1, 6):
+        layers.append(LayerSpec(f"conv_{i}", "conv", 64, 3, 1, "none"))
+        layers.append(LayerSpec(f"relu_{i}", "act", fn="relu"))
+    return NetSpec(
+        name="npnd", layers=tuple(layers), weights="binary:0.1",
+        style_layers=tuple(f"conv_{i}" for i in range(1, 6)), content_layers=("conv_4",),
+    )
+
+
+@PRESETS.register("shallow", "Du 2020 §6.3: one 3×3 conv + ReLU on each of 5 Gaussian-pyramid levels (no depth)")
+def shallow() -> NetSpec:
+    """Du 2020 §6.3: a single conv layer (64 channels, binary ±0.1 weights, bias 0.5) and ReLU
+    applied to each level of a 5-level Gaussian pyramid (``--pyramid laplacian`` for a Laplacian
+    one; ``--downsample avg|max`` adds the optional pooling layer).  The loss sums over levels:
+    taps are ``conv1@1`` … ``conv1@5``."""
+    return NetSpec(
+        name="shallow", layers=(LayerSpec("conv1", "conv", 64, 3, 1, "relu"),), weights="binary:0.1",
+        pyramid="gaussian", levels=5,
+        style_layers=tuple(f"conv1@{k}" for k in range(1, 6)), content_layers=("conv1@1",),
     )
 
 
