@@ -86,8 +86,9 @@ def add_net_args(p: argparse.ArgumentParser, with_net: bool = True) -> None:
     g.add_argument("--greedy", type=int, default=0, metavar="K", help="He et al.'s stacked weights: best of K candidates per layer (cached)")
 
 
-def net_from_args(args: argparse.Namespace, default: str):
-    """The NetSpec the network flags describe (preset + modifiers)."""
+def net_from_args(args: argparse.Namespace, default: str, base=None):
+    """The NetSpec the network flags describe: ``--net`` (else *base*, else preset *default*)
+    with the modifiers applied."""
     from .nets.modify import NetOptions
 
     options = NetOptions(
@@ -95,23 +96,24 @@ def net_from_args(args: argparse.Namespace, default: str):
         downsample=args.downsample, no_doubling=args.no_doubling, width=args.width, depth=args.depth,
         kernel=args.kernel, kernels=args.kernels, padding=args.padding, pyramid=args.pyramid, greedy=args.greedy,
     )
-    return options.apply(seed=getattr(args, "seed", 0))
+    return options.apply(None if args.net else base, seed=getattr(args, "seed", None) or 0)
 
 
-def add_optim_args(p: argparse.ArgumentParser, iterations: int, scales: int) -> None:
-    """Flags of the optimisation loop (shared by every task)."""
+def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig, seed_default: int | None = 0) -> None:
+    """Flags of the optimisation loop (shared by every task); unset flags keep *defaults*."""
     g = p.add_argument_group("optimisation")
-    g.add_argument("--iterations", type=int, default=iterations, help=f"optimiser steps per scale (default {iterations}); an L-BFGS step is up to --lbfgs-max-iter evaluations")
-    g.add_argument("--scales", "--phases", dest="scales", type=int, default=scales, help=f"coarse-to-fine scales, each half the next (default {scales})")
-    g.add_argument("--optimizer", default="lbfgs", help=f"{', '.join(OPTIMIZERS.names())} (default lbfgs)")
+    g.add_argument("--iterations", type=int, default=None, help=f"optimiser steps per scale (default {defaults.iterations}); an L-BFGS step is up to --lbfgs-max-iter evaluations")
+    g.add_argument("--scales", "--phases", dest="scales", type=int, default=None, help=f"coarse-to-fine scales, each half the next (default {defaults.scales})")
+    g.add_argument("--optimizer", default=None, help=f"{', '.join(OPTIMIZERS.names())} (default {defaults.optimizer})")
     g.add_argument("--lr", type=finite, default=None, help="learning rate (default 1 for L-BFGS, 0.02 for Adam)")
-    g.add_argument("--lbfgs-max-iter", type=int, default=20, help="evaluations per L-BFGS step (default 20)")
-    g.add_argument("--seed", type=int, default=0, help="random seed of weights and starting image (default 0)")
+    g.add_argument("--lbfgs-max-iter", type=int, default=None, help=f"evaluations per L-BFGS step (default {defaults.lbfgs_max_iter})")
+    g.add_argument("--seed", type=int, default=seed_default, help="random seed of weights and starting image (default 0)")
+    p.set_defaults(optim_defaults=defaults)
 
 
 def optim_from_args(args: argparse.Namespace) -> OptimConfig:
-    return OptimConfig(optimizer=args.optimizer, iterations=args.iterations, scales=args.scales,
-                       lr=args.lr, lbfgs_max_iter=args.lbfgs_max_iter)
+    """The task's default optimisation settings with the flags given on the command line."""
+    return _optim_changes(args, args.optim_defaults)
 
 
 def add_output_args(p: argparse.ArgumentParser) -> None:
@@ -144,7 +146,7 @@ class Progress:
             self.bar.close()
 
 
-def run_synthesis(args, synthesis: Synthesis, config: dict, output: Path, total: int) -> int:
+def run_synthesis(args, synthesis: Synthesis, config: dict, output: Path, total: int, scores=None) -> int:
     """Run *synthesis* with a progress bar; write the result (or the best so far on Ctrl-C)."""
     frames = output.with_name(output.stem + "_frames") if args.save_every > 0 else None
     progress = Progress(total, args.quiet, frames, args.save_every)
@@ -164,6 +166,8 @@ def run_synthesis(args, synthesis: Synthesis, config: dict, output: Path, total:
     progress.close()
     stats = synthesis.stats()
     stats["wall_seconds"] = round(time.perf_counter() - start, 3)
+    if scores is not None:
+        stats["scores"] = scores(image)
     save_image(output, image, config, {"stats": stats, "loss_history": [round(h["loss"], 6) for h in synthesis.history]})
     if not args.quiet:
         print(f"wrote {output} ({stats['evaluations']} evaluations, {stats['wall_seconds']:.1f} s)", file=sys.stderr)
@@ -171,13 +175,16 @@ def run_synthesis(args, synthesis: Synthesis, config: dict, output: Path, total:
 
 
 def cmd_texture(args: argparse.Namespace) -> int:
-    from .synth.texture import DEFAULT_NET, TextureConfig, texture_synthesis
+    from .synth.texture import DEFAULT_NETS, TextureConfig, texture_synthesis
 
     output = Path(args.output or f"{Path(args.exemplar).stem}_texture.png")
     check_writable(output)
     exemplar = load_image(args.exemplar)
+    if args.loss not in DEFAULT_NETS:
+        raise UserError(f"unknown loss {args.loss!r}; choose from {', '.join(DEFAULT_NETS)}")
     cfg = TextureConfig(
-        size=args.size, net=net_from_args(args, DEFAULT_NET), layers=args.layers or (),
+        size=args.size, net=net_from_args(args, DEFAULT_NETS[args.loss]), layers=args.layers or (),
+        loss=args.loss, variety=args.variety,
         style_weight=args.style_weight, smoothness=args.smoothness, normalize=not args.no_normalize,
         init=args.init, optim=optim_from_args(args), seed=args.seed,
     )
@@ -185,6 +192,89 @@ def cmd_texture(args: argparse.Namespace) -> int:
     config["inputs"]["exemplar_path"] = str(args.exemplar)
     total = synthesis.optim.scales * synthesis.optim.iterations * synthesis.optim.evaluations_per_step()
     return run_synthesis(args, synthesis, config, output, total)
+
+
+def cmd_invert(args: argparse.Namespace) -> int:
+    from .synth.invert import InvertConfig, invert_scores, invert_synthesis
+
+    output = Path(args.output or f"{Path(args.image).stem}_{args.layer}.png")
+    check_writable(output)
+    image = load_image(args.image)
+    cfg = InvertConfig(layer=args.layer, size=args.size, net=net_from_args(args, "vgg19"), smoothness=args.smoothness,
+                       optim=optim_from_args(args), seed=args.seed)
+    synthesis, config, problem = invert_synthesis(image, cfg)
+    config["inputs"]["image_path"] = str(args.image)
+    total = synthesis.optim.scales * synthesis.optim.iterations * synthesis.optim.evaluations_per_step()
+    return run_synthesis(args, synthesis, config, output, total, scores=lambda out: invert_scores(problem, out))
+
+
+def cmd_style(args: argparse.Namespace) -> int:
+    from .synth.style import StyleConfig, style_preset, style_synthesis
+
+    output = Path(args.output or f"{Path(args.content).stem}_{Path(args.style).stem}.png")
+    check_writable(output)
+    content, style_image = load_image(args.content), load_image(args.style)
+    base = style_preset(args.preset) if args.preset else StyleConfig()
+    changes = {k: v for k, v in dict(
+        size=args.size, content_layers=args.content_layers, style_layers=args.style_layers,
+        content_weight=args.content_weight, style_weight=args.style_weight, smoothness=args.smoothness,
+        loss=args.loss, variety=args.variety, init=args.init, seed=args.seed,
+    ).items() if v is not None}
+    if args.normalize is not None:
+        changes["normalize"] = args.normalize
+    if _net_flags_given(args):
+        changes["net"] = net_from_args(args, base.net.name, base.net)
+    optim = _optim_changes(args, base.optim)
+    cfg = replace(base, optim=optim, **changes)
+    synthesis, config = style_synthesis(content, style_image, cfg)
+    config["inputs"].update(content_path=str(args.content), style_path=str(args.style))
+    total = synthesis.optim.scales * synthesis.optim.iterations * synthesis.optim.evaluations_per_step()
+    return run_synthesis(args, synthesis, config, output, total)
+
+
+def style_map_beside(style: str) -> Path:
+    """Neural Doodle's convention: the map of ``Monet.jpg`` is ``Monet_sem.png`` beside it."""
+    p = Path(style)
+    return p.with_name(p.stem + "_sem.png")
+
+
+def cmd_doodle(args: argparse.Namespace) -> int:
+    from .synth.doodle import DoodleConfig, doodle_synthesis
+
+    style_map_path = Path(args.style_map) if args.style_map else style_map_beside(args.style)
+    if not args.style_map and not style_map_path.exists():
+        raise UserError(f"no style map: {style_map_path} does not exist (give one with --style-map)")
+    output = Path(args.output or f"{Path(args.map).stem}_{Path(args.style).stem}.png")
+    check_writable(output)
+    style_image, style_map, target_map = load_image(args.style), load_image(style_map_path), load_image(args.map)
+    content = load_image(args.content) if args.content else None
+    changes = {k: v for k, v in dict(
+        size=args.size, style_layers=args.style_layers, content_layers=args.content_layers,
+        style_weight=args.style_weight, content_weight=args.content_weight, semantic_weight=args.semantic_weight,
+        smoothness=args.smoothness, variety=args.variety, init=args.init, seed=args.seed,
+    ).items() if v is not None}
+    base = DoodleConfig()
+    if _net_flags_given(args):
+        changes["net"] = net_from_args(args, "champandard")
+    cfg = replace(base, optim=_optim_changes(args, base.optim), **changes)
+    synthesis, config = doodle_synthesis(style_image, style_map, target_map, content, cfg)
+    config["inputs"].update(style_path=str(args.style), style_map_path=str(style_map_path), map_path=str(args.map),
+                            content_path=str(args.content) if args.content else None)
+    total = synthesis.optim.scales * synthesis.optim.iterations * synthesis.optim.evaluations_per_step()
+    return run_synthesis(args, synthesis, config, output, total)
+
+
+NET_FLAGS = ("net", "weights", "bias", "activation", "downsample", "width", "kernel", "kernels", "padding", "pyramid")
+
+
+def _net_flags_given(args: argparse.Namespace) -> bool:
+    return any(getattr(args, k) is not None for k in NET_FLAGS) or args.no_doubling or args.depth != 1 or args.greedy
+
+
+def _optim_changes(args: argparse.Namespace, base: OptimConfig) -> OptimConfig:
+    """*base* with the optimisation flags the user actually gave."""
+    given = {k: getattr(args, k) for k in ("optimizer", "iterations", "scales", "lr", "lbfgs_max_iter") if getattr(args, k) is not None}
+    return replace(base, **given)
 
 
 def cmd_nets(args: argparse.Namespace) -> int:
@@ -212,6 +302,11 @@ def cmd_nets(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .synth.doodle import DoodleConfig
+    from .synth.invert import InvertConfig
+    from .synth.style import StyleConfig
+    from .synth.texture import TextureConfig
+
     parser = _Parser(prog="untrained", allow_abbrev=False, description="Image synthesis with random, untrained convolutional networks.")
     parser.add_argument("--version", action="version", version=f"untrained {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -225,11 +320,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smoothness", type=finite, default=0.0, help="total-variation weight (default 0)")
     p.add_argument("--no-normalize", action="store_true", help="turn off He et al.'s automatic per-layer weights")
     p.add_argument("--init", default="noise", help="starting image: noise or mean (default noise)")
+    p.add_argument("--loss", default="gram", help="gram (He et al.; default, net vgg19) or patch (Champandard's neural patches; net champandard)")
+    p.add_argument("--variety", type=finite, default=0.0, help="patch loss: penalise reusing the same exemplar patch (neural-doodle's --variety)")
     add_net_args(p)
-    add_optim_args(p, iterations=10, scales=3)
+    add_optim_args(p, TextureConfig().optim)
     add_output_args(p)
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_texture)
+
+    p = sub.add_parser("invert", allow_abbrev=False, help="reconstruct an image from one layer's activations (He et al. 2016)")
+    p.add_argument("image", help="the image to invert")
+    p.add_argument("--layer", default="conv3_1", help="any layer of the net, pooling layers included (default conv3_1)")
+    p.add_argument("--size", type=parse_size, default=None, help="resize the image to WIDTHxHEIGHT first")
+    p.add_argument("--smoothness", type=finite, default=0.0, help="total-variation weight (default 0)")
+    add_net_args(p)
+    add_optim_args(p, InvertConfig().optim)
+    add_output_args(p)
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_invert)
+
+    p = sub.add_parser("style", allow_abbrev=False, help="style transfer: CONTENT repainted in the style of STYLE (Gatys; He et al.; Du 2020)")
+    p.add_argument("content", help="content image")
+    p.add_argument("style", help="style image")
+    p.add_argument("--preset", help="a paper's setup: du2020 (vgg19-tutorial, β/α = 1e6, 20 L-BFGS steps, content conv_1)")
+    p.add_argument("--size", type=parse_size, default=None, help="output WIDTHxHEIGHT (default: the content's size)")
+    p.add_argument("--content-layers", type=parse_layers, default=None, help="default: the net's (conv_4 on vgg19-tutorial)")
+    p.add_argument("--style-layers", type=parse_layers, default=None, help="default: the net's (conv_1…conv_5 on vgg19-tutorial)")
+    p.add_argument("--content-weight", type=finite, default=None, help="α (default 1; 0 = Du §4's no content loss)")
+    p.add_argument("--style-weight", type=finite, default=None, help="β (default 1e6, raw as in the tutorial; relative with --normalize)")
+    p.add_argument("--smoothness", type=finite, default=None, help="total-variation weight (default 0)")
+    p.add_argument("--loss", default=None, help="gram (default) or patch")
+    p.add_argument("--variety", type=finite, default=None, help="patch loss variety")
+    p.add_argument("--init", default=None, help="content (default), noise or style")
+    p.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=None, help="He et al.'s automatic per-term weights (default off)")
+    add_net_args(p)
+    add_optim_args(p, StyleConfig().optim, seed_default=None)
+    add_output_args(p)
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_style)
+
+    p = sub.add_parser("doodle", allow_abbrev=False, help="Neural Doodle: paint a semantic map from a style image and its map (Champandard 2016)")
+    p.add_argument("--style", required=True, help="style image; its map is STYLE_sem.png beside it unless --style-map")
+    p.add_argument("--map", required=True, help="target semantic map, in the style map's colours")
+    p.add_argument("--style-map", help="the style image's semantic map")
+    p.add_argument("--content", help="optional content image")
+    p.add_argument("--output-size", "--size", dest="size", type=parse_size, default=None, help="WIDTHxHEIGHT (default: the map's size)")
+    p.add_argument("--style-layers", type=parse_layers, default=None, help="patch layers (default conv3_1,conv4_1)")
+    p.add_argument("--content-layers", type=parse_layers, default=None, help="default conv4_1")
+    p.add_argument("--style-weight", type=finite, default=None, help="default 1 (relative)")
+    p.add_argument("--content-weight", type=finite, default=None, help="default 1 (relative; only with --content)")
+    p.add_argument("--semantic-weight", type=finite, default=None, help="weight of the map channels in matching (default 10)")
+    p.add_argument("--smoothness", type=finite, default=None, help="total-variation weight (default 0)")
+    p.add_argument("--variety", type=finite, default=None, help="penalise reusing the same style patch (default 0)")
+    p.add_argument("--init", default=None, help="noise (default), content or mean")
+    add_net_args(p)
+    add_optim_args(p, DoodleConfig().optim, seed_default=None)
+    add_output_args(p)
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_doodle)
 
     p = sub.add_parser("nets", allow_abbrev=False, help="list network presets, or show one's layers and JSON spec")
     p.add_argument("net", nargs="?", help="a preset name, followed by any network modifiers")

@@ -6,8 +6,11 @@ image for a size) over ``scales`` sizes, each starting from the upsampled previo
 as an :class:`Iterate`, keeps the best image so far (for Ctrl-C), and can be resumed by calling
 :meth:`Synthesis.run` again after an interruption.  It never prints.
 
-Du 2020 §3's numerical safeguard is applied here: NaN gradients become zero.  Pixels are kept in
-[0, 1] by clamping after each Adam step and at the end of each scale (see :meth:`Synthesis._run_scale`).
+Du 2020 §3's stability rules live here: NaN gradients become zero; an inf/NaN loss reseeds the
+network and restarts (at most :data:`MAX_RESTARTS` times, each reported in :meth:`Synthesis.stats`);
+when a restart diverges at exactly the same loss as the attempt before (a configuration with no
+randomness, which reseeding cannot change), the next start image gets a 10 % perturbation.
+Pixels are kept in [0, 1] by clamping after each Adam step and at the end of each scale.
 """
 
 from __future__ import annotations
@@ -75,6 +78,14 @@ def _adam(params, cfg: OptimConfig) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=cfg.lr)
 
 
+#: How many times a diverging synthesis is restarted with a reseeded network (Du 2020 §3).
+MAX_RESTARTS = 3
+
+
+class Diverged(RuntimeError):
+    """The loss became inf or NaN."""
+
+
 class Problem(Protocol):
     """What a task supplies to the loop, for each scale."""
 
@@ -83,6 +94,9 @@ class Problem(Protocol):
 
     def initial(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         """The starting image ``(1, 3, H, W)`` of the first scale."""
+
+    def reseed(self, attempt: int) -> None:
+        """Draw the network again for restart number *attempt* (1, 2, …) after a divergence."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +171,10 @@ class Synthesis:
         self.evaluations = 0
         self.seconds = 0.0
         self.term_scales: list[dict[str, float]] = []
+        self.restarts: list[dict[str, Any]] = []
+        self.perturb = False
         self._resume: tuple[int, torch.Tensor] | None = None
+        self._last_finite = math.nan
 
     @property
     def done(self) -> bool:
@@ -170,17 +187,37 @@ class Synthesis:
             start = time.perf_counter()
             try:
                 self.image = self._run_scale(self.scale)
+                self.scale += 1
+            except Diverged as exc:
+                self._restart(exc)
             finally:
                 self.seconds += time.perf_counter() - start
-            self.scale += 1
         assert self.image is not None
         return self.image
+
+    def _restart(self, exc: Diverged) -> None:
+        """Du 2020 §3: reseed the network and start again; perturb if reseeding changed nothing."""
+        same = bool(self.restarts) and self.restarts[-1]["last_finite_loss"] == self._last_finite
+        self.restarts.append({"scale": self.scale, "evaluation": self.evaluations, "loss": str(exc),
+                              "last_finite_loss": self._last_finite, "perturbed": same})
+        if len(self.restarts) > MAX_RESTARTS:
+            raise UserError(
+                f"the synthesis diverged (loss {exc}) {len(self.restarts)} times, reseeding and perturbing did not help: "
+                "try a smaller learning rate, other weights or --optimizer adam"
+            )
+        self.perturb = same
+        self.problem.reseed(len(self.restarts))
+        self.scale, self.image, self.best_image, self._resume = 0, None, None, None
+        self.term_scales = []
 
     def _start_image(self, s: int, size: tuple[int, int]) -> torch.Tensor:
         if self._resume is not None and self._resume[0] == s:
             return self._resume[1].clone()
         if self.image is None:
-            return self.problem.initial(size, self.generator).clamp(0, 1)
+            x = self.problem.initial(size, self.generator)
+            if self.perturb:  # 10 % multiplicative noise (Du 2020 §3)
+                x = x * (1 + 0.1 * torch.randn(x.shape, generator=self.generator))
+            return x.clamp(0, 1)
         return resize(self.image, size).clamp(0, 1)
 
     def _run_scale(self, s: int) -> torch.Tensor:
@@ -207,6 +244,9 @@ class Synthesis:
                 x.grad.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)  # Du 2020 §3
             value = float(loss.detach())
             self.evaluations += 1
+            if not math.isfinite(value):
+                raise Diverged(value)
+            self._last_finite = value
             if value < self.best_loss:
                 self.best_loss, self.best_image = value, x.detach().clone()
                 self._resume = (s, self.best_image)
@@ -244,4 +284,5 @@ class Synthesis:
             "final_loss": self.best_loss,
             "scale_sizes": [list(s) for s in self.sizes],
             "term_scales": self.term_scales,
+            "restarts": self.restarts,
         }

@@ -1,48 +1,47 @@
-"""Texture synthesis from an exemplar with Gram matrices of a random network
-(Gatys et al. 2015 with random weights: He et al. 2016 §3 "texture synthesis"; Du 2020 §3).
+"""Texture synthesis from an exemplar with a random network: Gram matrices (Gatys et al. 2015
+with random weights: He et al. 2016 §3 "texture synthesis"; Du 2020 §3) or neural patches
+(Champandard 2016).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 
-from ..config import derive_seed, to_dict
+from ..config import to_dict
 from ..errors import UserError
-from ..losses import GramLoss, TVLoss
-from ..nets import NetSpec, build, min_input_size, preset
-from ..nets.init import validate as validate_init
-from ..objective import Objective, Term
-from .loop import Iterate, OptimConfig, Result, Synthesis, noise, resize, scale_sizes
+from ..nets import NetSpec, preset
+from ..objective import Objective
+from .common import (STYLE_LOSSES, NetProblem, check_image, check_net, check_sizes, finite_nonneg,
+                     image_digest, scaled, style_terms, tv_term)
+from .loop import Iterate, OptimConfig, Result, Synthesis, noise
 
-#: The preset ``untrained texture`` uses unless told otherwise.
-DEFAULT_NET = "vgg19"
-
-
-def _finite_nonneg(value: float, what: str) -> float:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-        raise UserError(f"{what} must be a finite number ≥ 0, got {value}")
-    return float(value)
+#: The preset ``untrained texture`` uses unless told otherwise, by loss.
+DEFAULT_NETS = {"gram": "vgg19", "patch": "champandard"}
+DEFAULT_NET = DEFAULT_NETS["gram"]
+INITS = ("noise", "mean")
 
 
 @dataclass(frozen=True)
 class TextureConfig:
     """Everything that determines a texture synthesis, as plain data.
 
-    ``size`` is (height, width); ``None`` means the exemplar's size.  Empty ``layers`` means the
-    net's default style layers.  ``normalize`` turns on He et al.'s automatic per-layer weights.
+    ``size`` is (height, width); ``None`` means the exemplar's size.  ``net=None`` means the
+    default net of the loss (vgg19 for Gram, champandard for patches); empty ``layers`` the net's
+    default style layers.  ``normalize`` turns on He et al.'s automatic per-layer weights.
+    ``variety`` applies to the patch loss (neural-doodle's ``--variety``).
     """
 
     size: tuple[int, int] | None = None
-    net: NetSpec = field(default_factory=lambda: preset(DEFAULT_NET))
+    net: NetSpec | None = None
     layers: tuple[str, ...] = ()
+    loss: str = "gram"
     style_weight: float = 1.0
     smoothness: float = 0.0
+    variety: float = 0.0
     normalize: bool = True
     init: str = "noise"
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -51,84 +50,47 @@ class TextureConfig:
     def resolved(self, exemplar_size: tuple[int, int]) -> "TextureConfig":
         """Fill defaults from the exemplar and the net and check every setting; a
         :class:`UserError` names the first impossible one."""
+        if self.loss not in STYLE_LOSSES:
+            raise UserError(f"unknown loss {self.loss!r}; choose from {', '.join(STYLE_LOSSES)}")
+        net = self.net or preset(DEFAULT_NETS[self.loss])
         size = tuple(self.size) if self.size is not None else tuple(exemplar_size)
         if len(size) != 2 or min(size) < 1:
             raise UserError(f"size must be two positive numbers, got {self.size}")
-        layers = tuple(self.layers) or self.net.style_layers
+        layers = tuple(self.layers) or net.style_layers
         if not layers:
-            raise UserError(f"net {self.net.name} has no default style layers: name some with --layers")
-        for name in layers:
-            self.net.index(name)
-        validate_init(self.net.weights, self.net.bias)
+            raise UserError(f"net {net.name} has no default style layers: name some with --layers")
+        check_net(net, layers)
         if self.init not in INITS:
             raise UserError(f"unknown init {self.init!r}; choose from {', '.join(INITS)}")
-        optim = self.optim.resolved()
         cfg = dataclasses.replace(
-            self, size=(int(size[0]), int(size[1])), layers=layers, optim=optim,
-            style_weight=_finite_nonneg(self.style_weight, "style weight"),
-            smoothness=_finite_nonneg(self.smoothness, "smoothness"),
+            self, net=net, size=(int(size[0]), int(size[1])), layers=layers, optim=self.optim.resolved(),
+            style_weight=finite_nonneg(self.style_weight, "style weight"),
+            smoothness=finite_nonneg(self.smoothness, "smoothness"),
+            variety=finite_nonneg(self.variety, "variety"),
         )
-        cfg._check_sizes(exemplar_size)
+        check_sizes(net, layers, cfg.size, cfg.optim.scales, {"exemplar": exemplar_size}, patch=self.loss == "patch")
         return cfg
 
-    def _check_sizes(self, exemplar_size: tuple[int, int]) -> None:
-        deepest = max(self.layers, key=self.net.index)
-        need = min_input_size(self.net, deepest)
-        sizes = scale_sizes(self.size, self.optim.scales)
-        coarse = sizes[0]
-        if min(coarse) < need:
-            raise UserError(
-                f"the coarsest of {self.optim.scales} scales is {coarse[1]}×{coarse[0]} px, smaller than the "
-                f"{need} px layer {deepest} needs: use fewer scales, a larger size or shallower layers"
-            )
-        factor = coarse[0] / self.size[0]
-        ex = (round(exemplar_size[0] * factor), round(exemplar_size[1] * factor))
-        if min(ex) < need:
-            raise UserError(
-                f"the exemplar ({exemplar_size[1]}×{exemplar_size[0]} px) shrinks to {ex[1]}×{ex[0]} px at the "
-                f"coarsest scale, smaller than the {need} px layer {deepest} needs: use fewer scales or a larger exemplar"
-            )
 
-
-def _init_noise(problem: "TextureProblem", size, gen):
-    return noise(size, gen)
-
-
-def _init_mean(problem: "TextureProblem", size, gen):
-    mean = problem.exemplar.mean(dim=(2, 3), keepdim=True)
-    return (mean + 0.1 * torch.randn((1, 3, *size), generator=gen)).clamp(0, 1)
-
-
-#: Starting images: white noise (He et al.) or the exemplar's mean colour plus a little noise.
-INITS: dict[str, Callable] = {"noise": _init_noise, "mean": _init_mean}
-
-
-class TextureProblem:
-    """Gram-matrix targets of an exemplar at every scale, plus optional total variation."""
+class TextureProblem(NetProblem):
+    """Style targets of an exemplar at every scale, plus optional total variation."""
 
     def __init__(self, exemplar: torch.Tensor, config: TextureConfig):
-        self.exemplar = exemplar
-        self.config = config
-        self.net = build(config.net, derive_seed(config.seed, "net"))
+        super().__init__(config.net, config.seed)
+        self.exemplar, self.config = exemplar, config
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
-        ex_size = (max(1, round(self.exemplar.shape[-2] * factor)), max(1, round(self.exemplar.shape[-1] * factor)))
-        exemplar = resize(self.exemplar, ex_size)
+        c = self.config
         with torch.no_grad():
-            feats = self.net(exemplar, self.config.layers)
-        terms = [Term(f"gram:{name}", name, GramLoss(feats[name]), self.config.style_weight) for name in self.config.layers]
-        if self.config.smoothness > 0:
-            terms.append(Term("tv", None, TVLoss(), self.config.smoothness))
+            feats = self.net(scaled(self.exemplar, factor), c.layers)
+        terms = style_terms(feats, c.loss, c.style_weight, c.variety) + tv_term(c.smoothness)
         return Objective(self.net, terms)
 
     def initial(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
-        return INITS[self.config.init](self, size, generator)
-
-
-def image_digest(image: torch.Tensor) -> str:
-    """Short SHA-256 of an image tensor's 8-bit pixels, recorded as the input's identity."""
-    arr = (image.detach().clamp(0, 1) * 255).round().to(torch.uint8).contiguous().numpy()
-    return hashlib.sha256(arr.tobytes() + str(arr.shape).encode()).hexdigest()[:16]
+        if self.config.init == "mean":
+            mean = self.exemplar.mean(dim=(2, 3), keepdim=True)
+            return mean + 0.1 * torch.randn((1, 3, *size), generator=generator)
+        return noise(size, generator)
 
 
 def texture_synthesis(
@@ -141,13 +103,9 @@ def texture_synthesis(
     Use this instead of :func:`texture` to keep hold of the synthesis (resume it, or save its
     best image when interrupted).
     """
-    if exemplar.dim() == 3:
-        exemplar = exemplar.unsqueeze(0)
-    if exemplar.dim() != 4 or exemplar.shape[:2] != (1, 3):
-        raise UserError(f"exemplar must be one RGB image (1, 3, H, W), got {tuple(exemplar.shape)}")
+    exemplar = check_image(exemplar, "exemplar")
     cfg = (config or TextureConfig()).resolved(tuple(exemplar.shape[-2:]))
-    problem = TextureProblem(exemplar.float(), cfg)
-    synthesis = Synthesis(problem, cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
+    synthesis = Synthesis(TextureProblem(exemplar, cfg), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
     resolved = {"task": "texture", **to_dict(cfg), "inputs": {"exemplar": image_digest(exemplar)}}
     return synthesis, resolved
 
@@ -159,12 +117,13 @@ def texture(
     callback: Callable[[Iterate], None] | None = None,
     **changes,
 ) -> Result:
-    """Synthesise a texture that matches *exemplar*'s Gram statistics in a random network.
+    """Synthesise a texture that matches *exemplar*'s statistics in a random network.
 
     *exemplar* is a ``(1, 3, H, W)`` tensor in [0, 1] (see :func:`untrained.load_image`).
     Settings come from *config* and/or keyword *changes* to it (``size=(256, 256)``, ``seed=7``,
-    ``optim=OptimConfig(...)``).  Returns a :class:`Result` with the image, the loss history, the
-    resolved config and run statistics.  He et al. 2016 §3; Du 2020 §3.
+    ``loss="patch"``, ``optim=OptimConfig(...)``).  Returns a :class:`Result` with the image, the
+    loss history, the resolved config and run statistics.  He et al. 2016 §3; Du 2020 §3;
+    Champandard 2016 for ``loss="patch"``.
     """
     cfg = dataclasses.replace(config or TextureConfig(), **changes)
     synthesis, resolved = texture_synthesis(exemplar, cfg, callback)

@@ -1,0 +1,126 @@
+"""Pieces shared by the tasks: validation, scaled targets, style terms, the network holder."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Iterable
+
+import torch
+
+from ..config import derive_seed
+from ..errors import UserError
+from ..losses import GramLoss, PatchLoss, TVLoss
+from ..nets import NetSpec, build, min_input_size
+from ..nets.init import validate as validate_init
+from ..objective import Term
+from .loop import resize, scale_sizes
+
+#: Style / texture losses by name.
+STYLE_LOSSES = ("gram", "patch")
+
+
+def finite_nonneg(value: float, what: str) -> float:
+    """*value* as a float, or a :class:`UserError` unless it is finite and ≥ 0."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+        raise UserError(f"{what} must be a finite number ≥ 0, got {value}")
+    return float(value)
+
+
+def check_net(net: NetSpec, *layer_groups: Iterable[str]) -> None:
+    """Every named layer exists and the initialisers are valid."""
+    for group in layer_groups:
+        for name in group:
+            net.index(name)
+    validate_init(net.weights, net.bias)
+
+
+def check_sizes(net: NetSpec, layers: Iterable[str], size: tuple[int, int], scales: int,
+                images: dict[str, tuple[int, int]], patch: bool = False) -> None:
+    """At the coarsest scale, the output and every reference image (scaled alike) must be large
+    enough for the deepest layer (plus a 3×3 patch for the patch loss)."""
+    layers = list(layers)
+    deepest = max(layers, key=lambda n: min_input_size(net, n))
+    need = min_input_size(net, deepest)
+    if patch:
+        from ..nets.build import feature_sizes
+
+        while min(feature_sizes(net, (need, need))[deepest]) < 3:
+            need += 1
+    coarse = scale_sizes(size, scales)[0]
+    if min(coarse) < need:
+        raise UserError(
+            f"the coarsest of {scales} scales is {coarse[1]}×{coarse[0]} px, smaller than the {need} px layer "
+            f"{deepest} needs: use fewer scales, a larger size or shallower layers"
+        )
+    factor = coarse[0] / size[0]
+    for what, (h, w) in images.items():
+        sh, sw = round(h * factor), round(w * factor)
+        if min(sh, sw) < need:
+            raise UserError(
+                f"the {what} ({w}×{h} px) shrinks to {sw}×{sh} px at the coarsest scale, smaller than the "
+                f"{need} px layer {deepest} needs: use fewer scales or a larger {what}"
+            )
+
+
+def check_image(image: torch.Tensor, what: str) -> torch.Tensor:
+    """A ``(1, 3, H, W)`` float image, or a :class:`UserError`."""
+    if image.dim() == 3:
+        image = image.unsqueeze(0)
+    if image.dim() != 4 or tuple(image.shape[:2]) != (1, 3):
+        raise UserError(f"{what} must be one RGB image (1, 3, H, W), got {tuple(image.shape)}")
+    return image.float()
+
+
+def scaled(image: torch.Tensor, factor: float) -> torch.Tensor:
+    """*image* resized by *factor* (the coarse-to-fine scale), at least 1 px."""
+    h, w = image.shape[-2:]
+    return resize(image, (max(1, round(h * factor)), max(1, round(w * factor))))
+
+
+def image_digest(image: torch.Tensor) -> str:
+    """Short SHA-256 of an image tensor's 8-bit pixels, recorded as the input's identity."""
+    arr = (image.detach().clamp(0, 1) * 255).round().to(torch.uint8).contiguous().numpy()
+    return hashlib.sha256(arr.tobytes() + str(arr.shape).encode()).hexdigest()[:16]
+
+
+def style_terms(
+    feats: dict[str, torch.Tensor],
+    loss: str,
+    weight: float,
+    variety: float = 0.0,
+    prefix: str = "",
+    guides: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
+    layer_weights: dict[str, float] | None = None,
+) -> list[Term]:
+    """One style term per layer of *feats* (exemplar activations): Gram matrices (Gatys; He et
+    al.) or neural patches (Champandard), optionally guided by semantic maps (Neural Doodle)."""
+    terms = []
+    for name, f in feats.items():
+        w = weight * (layer_weights or {}).get(name, 1.0)
+        if loss == "gram":
+            terms.append(Term(f"{prefix}gram:{name}", name, GramLoss(f), w))
+        elif loss == "patch":
+            guide, ex_guide = (guides or {}).get(name, (None, None))
+            terms.append(Term(f"{prefix}patch:{name}", name, PatchLoss(f, variety, guide=guide, exemplar_guide=ex_guide), w))
+        else:
+            raise UserError(f"unknown loss {loss!r}; choose from {', '.join(STYLE_LOSSES)}")
+    return terms
+
+
+def tv_term(smoothness: float) -> list[Term]:
+    """The total-variation term, if asked for."""
+    return [Term("tv", None, TVLoss(), smoothness)] if smoothness > 0 else []
+
+
+class NetProblem:
+    """Holds a task's random network and redraws it on restart (Du 2020 §3)."""
+
+    def __init__(self, spec: NetSpec, seed: int):
+        self.spec, self.seed = spec, seed
+        self.net = build(spec, derive_seed(seed, "net"))
+
+    def reseed(self, attempt: int) -> None:
+        self.net = build(self.spec, derive_seed(self.seed, f"net:restart{attempt}"))
+
+

@@ -1,0 +1,149 @@
+"""Style transfer with a random network: Gatys et al.'s objective α·content + β·style (+ TV), as
+He et al. 2016 §3 and Du 2020 §3 run it with untrained weights; ``loss="patch"`` swaps the Gram
+style term for neural patches (Champandard 2016).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from ..config import to_dict
+from ..errors import UserError
+from ..losses import ContentLoss
+from ..nets import NetSpec, preset
+from ..objective import Objective, Term
+from .common import (STYLE_LOSSES, NetProblem, check_image, check_net, check_sizes, finite_nonneg,
+                     image_digest, scaled, style_terms, tv_term)
+from .loop import Iterate, OptimConfig, Result, Synthesis, noise, resize
+
+INITS = ("content", "noise", "style")
+#: How Gram terms are scaled: "positions" (this project: Gram / H·W, with He's automatic weights)
+#: or "tutorial" (the PyTorch tutorial Du uses: Gram / C·H·W, so a layer's term is 1/C² of ours).
+GRAM_SCALES = ("positions", "tutorial")
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    """Settings of a style transfer.  ``size`` defaults to the content's size; empty layer tuples
+    mean the net's defaults.
+
+    The defaults are the PyTorch tutorial's setup that Du 2020 §3 found "engineered well enough":
+    the ``vgg19-tutorial`` net with Du's weights, raw weights β/α = 10⁶ on Gram / C·H·W, starting
+    from the content, one scale.  With ``normalize`` (He et al. §3) every term is first scaled to
+    the same gradient impact at a noise probe, and the weights become relative; on the
+    dancing/picasso pair at 128² that left the content dominating (style barely visible), so it
+    is off by default.
+    """
+
+    size: tuple[int, int] | None = None
+    net: NetSpec = field(default_factory=lambda: preset("vgg19-tutorial"))
+    content_layers: tuple[str, ...] = ()
+    style_layers: tuple[str, ...] = ()
+    content_weight: float = 1.0
+    style_weight: float = 1e6
+    smoothness: float = 0.0
+    loss: str = "gram"
+    variety: float = 0.0
+    init: str = "content"
+    normalize: bool = False
+    gram_scale: str = "tutorial"
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=10, scales=1))
+    seed: int = 0
+
+    def resolved(self, content_size: tuple[int, int], style_size: tuple[int, int]) -> "StyleConfig":
+        """Fill defaults and check every setting."""
+        if self.loss not in STYLE_LOSSES:
+            raise UserError(f"unknown loss {self.loss!r}; choose from {', '.join(STYLE_LOSSES)}")
+        if self.init not in INITS:
+            raise UserError(f"unknown init {self.init!r}; choose from {', '.join(INITS)}")
+        if self.gram_scale not in GRAM_SCALES:
+            raise UserError(f"unknown gram scale {self.gram_scale!r}; choose from {', '.join(GRAM_SCALES)}")
+        size = tuple(self.size) if self.size is not None else tuple(content_size)
+        if len(size) != 2 or min(size) < 1:
+            raise UserError(f"size must be two positive numbers, got {self.size}")
+        content_layers = tuple(self.content_layers) or self.net.content_layers
+        style_layers = tuple(self.style_layers) or self.net.style_layers
+        check_net(self.net, content_layers, style_layers)
+        cfg = dataclasses.replace(
+            self, size=(int(size[0]), int(size[1])), content_layers=content_layers, style_layers=style_layers,
+            optim=self.optim.resolved(), content_weight=finite_nonneg(self.content_weight, "content weight"),
+            style_weight=finite_nonneg(self.style_weight, "style weight"),
+            smoothness=finite_nonneg(self.smoothness, "smoothness"), variety=finite_nonneg(self.variety, "variety"),
+        )
+        check_sizes(self.net, content_layers + style_layers, cfg.size, cfg.optim.scales, {"style image": style_size},
+                    patch=self.loss == "patch")
+        return cfg
+
+
+#: Named setups of the papers.
+STYLE_PRESETS: dict[str, dict] = {
+    # Du 2020 §3: the PyTorch tutorial's net and weights, beta/alpha = 1e6, lr 1, 20 L-BFGS steps,
+    # content conv_1, style conv_1..conv_5, no automatic weights, zero padding, one scale.
+    "du2020": dict(
+        net_name="vgg19-tutorial", net_changes=dict(padding="zeros"),
+        config=dict(content_layers=("conv_1",), style_layers=("conv_1", "conv_2", "conv_3", "conv_4", "conv_5"),
+                    content_weight=1.0, style_weight=1e6, normalize=False, gram_scale="tutorial", init="content",
+                    optim=OptimConfig(optimizer="lbfgs", iterations=20, scales=1, lr=1.0, lbfgs_max_iter=20)),
+    ),
+}
+
+
+def style_preset(name: str) -> StyleConfig:
+    """The :class:`StyleConfig` of a named paper setup (``du2020``)."""
+    if name not in STYLE_PRESETS:
+        raise UserError(f"unknown style preset {name!r}; choose from {', '.join(STYLE_PRESETS)}")
+    p = STYLE_PRESETS[name]
+    return StyleConfig(net=preset(p["net_name"]).replace(**p["net_changes"]), **p["config"])
+
+
+class StyleProblem(NetProblem):
+    """Content targets from the content image, style targets from the style image, per scale."""
+
+    def __init__(self, content: torch.Tensor, style: torch.Tensor, config: StyleConfig):
+        super().__init__(config.net, config.seed)
+        self.content, self.style, self.config = content, style, config
+
+    def objective(self, size: tuple[int, int], factor: float) -> Objective:
+        c = self.config
+        with torch.no_grad():
+            content = self.net(resize(self.content, size), c.content_layers) if c.content_weight > 0 else {}
+            style = self.net(scaled(self.style, factor), c.style_layers) if c.style_weight > 0 else {}
+        terms = [Term(f"content:{n}", n, ContentLoss(f), c.content_weight) for n, f in content.items()]
+        layer_weights = {n: 1.0 / f.shape[1] ** 2 for n, f in style.items()} if c.gram_scale == "tutorial" else None
+        terms += style_terms(style, c.loss, c.style_weight, c.variety, layer_weights=layer_weights)
+        terms += tv_term(c.smoothness)
+        if not terms:
+            raise UserError("every weight is zero: nothing to optimise")
+        return Objective(self.net, terms)
+
+    def initial(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+        if self.config.init == "content":
+            return resize(self.content, size)
+        if self.config.init == "style":
+            return resize(self.style, size)
+        return noise(size, generator)
+
+
+def style_synthesis(content: torch.Tensor, style: torch.Tensor, config: StyleConfig | None = None,
+                    callback: Callable[[Iterate], None] | None = None) -> tuple[Synthesis, dict]:
+    """A ready-to-run style transfer and its resolved config."""
+    content, style = check_image(content, "content image"), check_image(style, "style image")
+    cfg = (config or StyleConfig()).resolved(tuple(content.shape[-2:]), tuple(style.shape[-2:]))
+    synthesis = Synthesis(StyleProblem(content, style, cfg), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
+    inputs = {"content": image_digest(content), "style": image_digest(style)}
+    return synthesis, {"task": "style", **to_dict(cfg), "inputs": inputs}
+
+
+def style(content: torch.Tensor, style_image: torch.Tensor, config: StyleConfig | None = None, *,
+          callback: Callable[[Iterate], None] | None = None, **changes) -> Result:
+    """Repaint *content* in the style of *style_image* with a random network (Gatys et al.'s
+    objective; He et al. 2016 §3; Du 2020 §3–4).  ``content_weight=0, init="content"`` is Du §4's
+    variant without content loss."""
+    cfg = dataclasses.replace(config or StyleConfig(), **changes)
+    synthesis, resolved = style_synthesis(content, style_image, cfg, callback)
+    out = synthesis.run()
+    return Result(out, synthesis.history, resolved, synthesis.stats())
