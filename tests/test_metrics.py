@@ -1,0 +1,146 @@
+"""Validity of the metrics (issue #5): these tests define what the numbers mean."""
+
+import json
+
+import kornia
+import pytest
+import torch
+
+import untrained.metrics as M
+from untrained.cli import main
+from untrained.io import save_image
+
+
+def stationary_texture(size=288, seed=0):
+    """A stationary random texture: two bands of filtered colour noise."""
+    n = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(seed))
+    tex = 0.5 * kornia.filters.gaussian_blur2d(n, (9, 9), (1.5, 1.5)) + 0.5 * kornia.filters.gaussian_blur2d(n, (3, 3), (0.6, 0.6))
+    return ((tex - tex.mean()) * 4 + 0.5).clamp(0, 1)
+
+
+@pytest.fixture(scope="module")
+def crops():
+    tex = stationary_texture()
+    return tex[..., :128, :128], tex[..., 150:278, 150:278]
+
+
+def test_another_crop_scores_near_zero_and_beats_a_blur(crops):
+    a, b = crops
+    blurred = kornia.filters.gaussian_blur2d(a, (9, 9), (2.0, 2.0))
+    crop, blur = M.score(b, a), M.score(blurred, a)
+    assert crop < 0.3 and blur > 3 * crop
+    assert M.spectrum(blurred, a) > 5 * M.spectrum(b, a)
+
+
+def test_shuffled_pixels_near_one_and_noise_at_least_one(crops):
+    a, _ = crops
+    assert 0.85 < M.score(M.shuffled(a, offset=1), a) < 1.15
+    from conftest import ROOT
+    from untrained.io import load_image
+    from untrained.synth.loop import resize
+
+    photo = resize(load_image(ROOT / "examples" / "water.jpg"), (160, 160))  # a real, structured texture
+    gauss = (photo.mean() + 0.25 * torch.randn(photo.shape, generator=torch.Generator().manual_seed(2))).clamp(0, 1)
+    assert M.score(gauss, photo) >= 1.0
+    assert M.score(torch.rand(photo.shape, generator=torch.Generator().manual_seed(4)), photo) >= 1.0
+
+
+def test_colour_shift_is_not_hidden(crops):
+    a, b = crops
+    shifted = (b + torch.tensor([0.15, 0.0, -0.15]).view(1, 3, 1, 1)).clamp(0, 1)
+    assert M.swd(shifted, a) > 2 * M.swd(b, a)
+    assert M.color(shifted, a) > 5 * M.color(b, a)
+
+
+def test_copy_exposes_tiles_and_crops_but_not_synthesis(crops, texture32):
+    a, b = crops
+    tiled = a[..., :64, :64].repeat(1, 1, 2, 2)
+    assert M.copy_fraction(tiled, a) > 0.5
+    assert M.copy_fraction(a[..., 20:100, 10:110], a) > 0.9
+    assert M.copy_fraction(b, a) < 0.05
+
+
+def test_copy_low_for_a_real_synthesis(shared_images):
+    import untrained as U
+    from untrained.synth.loop import OptimConfig
+
+    ex = U.load_image(shared_images / "textures" / "2.jpg")
+    ex = U.synth.resize(ex, (96, 96))
+    r = U.texture(ex, size=(96, 96), optim=OptimConfig(iterations=3, scales=2))
+    assert M.copy_fraction(r.image, ex) < 0.2
+    assert M.score(r.image, ex) < M.score(M.shuffled(ex), ex)
+
+
+def test_identical_inputs_identical_numbers(crops):
+    a, b = crops
+    assert M.texture_scores(b, a) == M.texture_scores(b, a)
+
+
+def test_different_sizes_work(crops):
+    a, b = crops
+    s = M.texture_scores(b[..., :80, :112], a)
+    assert all(v == v for v in s.values()) and s["score"] < 0.5
+
+
+def test_self_is_perfect(crops):
+    a, _ = crops
+    s = M.texture_scores(a, a)
+    assert s["swd"] == 0 and s["spectrum"] == 0 and s["color"] == 0 and s["gram_random"] == 0 and s["copy"] == 1
+
+
+def test_gram_random_ranks(crops):
+    a, b = crops
+    assert M.gram_random(b, a) < M.gram_random(torch.rand_like(a), a)
+
+
+def test_reconstruction_metrics():
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    assert M.psnr(x, x) == M.MAX_PSNR and M.ssim(x, x) == pytest.approx(1.0)
+    noisy = (x + 0.05 * torch.randn(x.shape, generator=torch.Generator().manual_seed(1))).clamp(0, 1)
+    assert 20 < M.psnr(noisy, x) < 35 and M.ssim(noisy, x) < 0.99
+    assert M.edge_correlation(x, x) == pytest.approx(1.0)
+
+
+def test_diversity():
+    a = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    b = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    assert M.diversity([a, a]) == 0
+    assert 0.8 < M.diversity([a, b]) < 1.2
+    with pytest.raises(ValueError):
+        M.diversity([a])
+
+
+def test_evaluate_tasks(crops):
+    a, b = crops
+    assert set(M.evaluate(b, a, "style", content=a)) >= {"score", "content_ssim", "content_edges"}
+    assert set(M.evaluate(b, a, "invert")) == {"psnr", "ssim"}
+    with pytest.raises(ValueError):
+        M.evaluate(b, a, "nope")
+
+
+def test_cli_score_json_and_table(tmp_path, crops, capsys):
+    a, b = crops
+    save_image(tmp_path / "a.png", a)
+    save_image(tmp_path / "b.png", b)
+    assert main(["score", str(tmp_path / "b.png"), str(tmp_path / "a.png")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"score", "swd", "spectrum", "color", "gram_random", "copy"}
+    assert main(["score", str(tmp_path / "a.png"), str(tmp_path / "a.png"), "--task", "invert", "--layer", "conv2_1", "--table"]) == 0
+    table = capsys.readouterr().out
+    assert "relative_feature_error" in table and "psnr" in table
+
+
+@pytest.mark.parametrize("args, fragment", [(["--task", "invrt"], "unknown task"), (["--content", "{a}"], "--content is for"),
+                                            (["--task", "invert", "--layer", "conv9"], "did you mean")])
+def test_cli_score_errors(tmp_path, crops, capsys, args, fragment):
+    save_image(tmp_path / "a.png", crops[0])
+    args = [x.format(a=tmp_path / "a.png") for x in args]
+    assert main(["score", str(tmp_path / "a.png"), str(tmp_path / "a.png"), *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and fragment in err[0]
+
+
+def test_cli_score_refuses_tiny_images(tmp_path, capsys):
+    save_image(tmp_path / "t.png", torch.rand(1, 3, 8, 8))
+    assert main(["score", str(tmp_path / "t.png"), str(tmp_path / "t.png")]) == 2
+    assert "at least 16×16" in capsys.readouterr().err
