@@ -9,7 +9,7 @@ import untrained as U
 from untrained.cli import main
 from untrained.errors import UserError
 from untrained.io import read_config, save_image
-from untrained.losses import PatchLoss, content_loss, extract_patches, match_patches
+from untrained.losses import PatchLoss, content_loss, extract_patches, match_keys, match_patches
 from untrained.metrics import psnr, ssim
 from untrained.nets import preset
 from untrained.synth.doodle import DoodleConfig, check_maps, doodle, one_hot, palette
@@ -113,14 +113,23 @@ def test_patch_loss_zero_at_exemplar_and_positive_elsewhere():
 
 
 def test_patch_matching_in_chunks_equals_one_shot():
-    ex = torch.nn.functional.normalize(torch.randn(300, 12), dim=1)
+    ex = match_keys(torch.nn.functional.normalize(torch.randn(300, 12), dim=1))
     q = torch.randn(500, 12)
     assert torch.equal(match_patches(q, ex, chunk=7), match_patches(q, ex, chunk=10_000))
 
 
+def test_matching_finds_the_most_correlated_patch():
+    g = torch.Generator().manual_seed(0)
+    ex = torch.nn.functional.normalize(torch.randn(400, 64, generator=g), dim=1)
+    idx = torch.randperm(400, generator=g)[:100]
+    q = ex[idx] * 3.0 + 0.02 * torch.randn(100, 64, generator=g)  # scaled: NCC ignores the norm
+    assert torch.equal(match_patches(q, match_keys(ex)), idx)
+
+
 def test_variety_spreads_matches():
-    ex = torch.nn.functional.normalize(torch.randn(50, 8), dim=1)
-    q = ex[:1].repeat(200, 1) + 0.01 * torch.randn(200, 8)
+    raw = torch.nn.functional.normalize(torch.randn(50, 8), dim=1)
+    q = raw[:1].repeat(200, 1) + 0.01 * torch.randn(200, 8)
+    ex = match_keys(raw)
     plain = match_patches(q, ex).unique().numel()
     varied = match_patches(q, ex, variety=0.5).unique().numel()
     assert plain == 1 and varied > 5

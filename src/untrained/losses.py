@@ -108,30 +108,42 @@ def _normalized(patches: torch.Tensor) -> torch.Tensor:
     return patches / patches.norm(dim=1, keepdim=True).clamp_min(1e-8)
 
 
+#: dtype of the patch-matching scores: bfloat16 matmuls run ~2.5× faster than float32 on this
+#: project's CPU (220 vs 86 GFLOP/s at 1024 × 1053 × 12000); only the argmax uses them, the
+#: loss and its gradient stay float32.
+MATCH_DTYPE = torch.bfloat16
+
+
+def match_keys(exemplar_normed: torch.Tensor) -> torch.Tensor:
+    """Unit-norm exemplar patches ``(M, D)`` laid out for :func:`match_patches`: ``(D, M)``."""
+    return exemplar_normed.T.contiguous().to(MATCH_DTYPE)
+
+
 @torch.no_grad()
 def match_patches(
     patches: torch.Tensor,
-    exemplar_normed: torch.Tensor,
+    keys: torch.Tensor,
     variety: float = 0.0,
     chunk: int = 1024,
 ) -> torch.Tensor:
     """Index of the best exemplar patch for every patch, by normalised cross-correlation.
 
-    *exemplar_normed* holds unit-norm exemplar patches ``(M, D)``.  Scores are computed in
-    chunks of *chunk* patches so memory stays at ``chunk × M`` floats whatever the image size.
+    *keys* are the unit-norm exemplar patches as made by :func:`match_keys`.  Scores are
+    computed in chunks of *chunk* patches so memory stays at ``chunk × M`` values whatever the
+    image size.
 
     ``variety > 0`` (neural-doodle's ``--variety``) penalises reuse: patches are matched in
     raster order in small chunks, and each exemplar patch's score is lowered by
     ``variety × (its uses so far / the uses an even spread would give so far)``, so a patch
     used at the average rate costs ``variety`` of correlation.
     """
-    queries = _normalized(patches)
-    n, m = queries.shape[0], exemplar_normed.shape[0]
+    queries = _normalized(patches).to(keys.dtype)
+    n, m = queries.shape[0], keys.shape[1]
     out = torch.empty(n, dtype=torch.long)
     step = chunk if variety <= 0 else min(chunk, 16)
-    uses = torch.zeros(m, dtype=queries.dtype)
+    uses = torch.zeros(m)
     for start in range(0, n, step):
-        scores = queries[start:start + step] @ exemplar_normed.T
+        scores = (queries[start:start + step] @ keys).float()
         if variety > 0 and start > 0:
             scores -= variety * uses / (start / m)
         best = scores.argmax(dim=1)
@@ -166,7 +178,7 @@ class PatchLoss(nn.Module):
         self.channels = ex.shape[1]
         self.register_buffer("exemplar", extract_patches(ex, size))
         match = ex if exemplar_guide is None else torch.cat([ex, exemplar_guide.detach()], dim=1)
-        self.register_buffer("exemplar_normed", _normalized(extract_patches(match, size)))
+        self.register_buffer("keys", match_keys(_normalized(extract_patches(match, size))))
         self.register_buffer("guide", None if guide is None else guide.detach())
         if (guide is None) != (exemplar_guide is None):
             raise ValueError("give both guides or neither")
@@ -176,5 +188,5 @@ class PatchLoss(nn.Module):
             raise ValueError(f"features have {features.shape[1]} channels, the exemplar {self.channels}")
         patches = extract_patches(features, self.size)
         query = patches if self.guide is None else extract_patches(torch.cat([features.detach(), self.guide], dim=1), self.size)
-        idx = match_patches(query.detach(), self.exemplar_normed, self.variety, self.chunk)
+        idx = match_patches(query.detach(), self.keys, self.variety, self.chunk)
         return (patches - self.exemplar[idx]).pow(2).mean()
