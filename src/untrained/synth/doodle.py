@@ -23,6 +23,7 @@ from ..losses import ContentLoss
 from ..nets import NetSpec, preset
 from ..nets.build import feature_sizes
 from ..objective import Objective, Term
+from ..resources import check_memory
 from .common import NetProblem, check_image, check_net, check_sizes, finite_nonneg, image_digest, scaled, style_terms, tv_term
 from .loop import Iterate, OptimConfig, Result, Synthesis, noise, resize
 
@@ -162,6 +163,7 @@ def doodle_synthesis(style: torch.Tensor, style_map: torch.Tensor, target_map: t
     if content is not None:
         content = check_image(content, "content image")
     cfg = (config or DoodleConfig()).resolved(tuple(target_map.shape[-2:]), tuple(style.shape[-2:]))
+    check_memory(cfg.net, cfg.style_layers + cfg.content_layers, cfg.size, cfg.optim.lbfgs_history, tuple(style.shape[-2:]))
     if target_map.shape[-2:] != cfg.size:
         target_map = F.interpolate(target_map, size=cfg.size, mode="nearest")
     problem = DoodleProblem(style, style_map, target_map, content, cfg)

@@ -16,6 +16,7 @@ from ..errors import UserError
 from ..losses import ContentLoss
 from ..nets import NetSpec, preset
 from ..objective import Objective, Term
+from ..resources import check_memory
 from .common import NetProblem, check_image, check_net, check_sizes, finite_nonneg, image_digest, scaled, tv_term
 from .loop import Iterate, OptimConfig, Result, Synthesis, noise
 
@@ -66,6 +67,7 @@ def invert_synthesis(image: torch.Tensor, config: InvertConfig | None = None,
     """A ready-to-run inversion of *image*, its resolved config, and the problem (for scoring)."""
     image = check_image(image, "image")
     cfg = (config or InvertConfig()).resolved(tuple(image.shape[-2:]))
+    check_memory(cfg.net, [cfg.layer], cfg.size, cfg.optim.lbfgs_history)
     if tuple(image.shape[-2:]) != cfg.size:
         from .loop import resize
 

@@ -48,6 +48,7 @@ class OptimConfig:
     scales: int = 3
     lr: float | None = None
     lbfgs_max_iter: int = 20
+    lbfgs_history: int = 100
 
     def resolved(self) -> "OptimConfig":
         """A copy with ``lr`` filled in, after validating every field."""
@@ -58,6 +59,8 @@ class OptimConfig:
             raise UserError(f"scales must be ≥ 1, got {self.scales}")
         if self.lbfgs_max_iter < 1:
             raise UserError(f"lbfgs_max_iter must be ≥ 1, got {self.lbfgs_max_iter}")
+        if self.lbfgs_history < 1:
+            raise UserError(f"lbfgs_history must be ≥ 1, got {self.lbfgs_history}")
         lr = DEFAULT_LR[self.optimizer] if self.lr is None else self.lr
         if not (lr > 0 and math.isfinite(lr)):
             raise UserError(f"learning rate must be a positive number, got {self.lr}")
@@ -70,7 +73,7 @@ class OptimConfig:
 
 @OPTIMIZERS.register("lbfgs", "torch.optim.LBFGS (Gatys et al.; He et al.; Du 2020)")
 def _lbfgs(params, cfg: OptimConfig) -> torch.optim.Optimizer:
-    return torch.optim.LBFGS(params, lr=cfg.lr, max_iter=cfg.lbfgs_max_iter, history_size=100)
+    return torch.optim.LBFGS(params, lr=cfg.lr, max_iter=cfg.lbfgs_max_iter, history_size=cfg.lbfgs_history)
 
 
 @OPTIMIZERS.register("adam", "torch.optim.Adam")

@@ -16,6 +16,7 @@ from ..errors import UserError
 from ..losses import ContentLoss
 from ..nets import NetSpec, preset
 from ..objective import Objective, Term
+from ..resources import check_memory
 from .common import (STYLE_LOSSES, NetProblem, check_image, check_net, check_sizes, finite_nonneg,
                      image_digest, scaled, style_terms, tv_term)
 from .loop import Iterate, OptimConfig, Result, Synthesis, noise, resize
@@ -133,6 +134,8 @@ def style_synthesis(content: torch.Tensor, style: torch.Tensor, config: StyleCon
     """A ready-to-run style transfer and its resolved config."""
     content, style = check_image(content, "content image"), check_image(style, "style image")
     cfg = (config or StyleConfig()).resolved(tuple(content.shape[-2:]), tuple(style.shape[-2:]))
+    check_memory(cfg.net, cfg.content_layers + cfg.style_layers, cfg.size, cfg.optim.lbfgs_history,
+                 tuple(style.shape[-2:]) if cfg.loss == "patch" else None)
     synthesis = Synthesis(StyleProblem(content, style, cfg), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
     inputs = {"content": image_digest(content), "style": image_digest(style)}
     return synthesis, {"task": "style", **to_dict(cfg), "inputs": inputs}

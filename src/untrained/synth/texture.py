@@ -15,6 +15,7 @@ from ..config import to_dict
 from ..errors import UserError
 from ..nets import NetSpec, preset
 from ..objective import Objective
+from ..resources import check_memory
 from .common import (STYLE_LOSSES, NetProblem, check_image, check_net, check_sizes, finite_nonneg,
                      image_digest, scaled, style_terms, tv_term)
 from .loop import Iterate, OptimConfig, Result, Synthesis, noise
@@ -105,6 +106,8 @@ def texture_synthesis(
     """
     exemplar = check_image(exemplar, "exemplar")
     cfg = (config or TextureConfig()).resolved(tuple(exemplar.shape[-2:]))
+    check_memory(cfg.net, cfg.layers, cfg.size, cfg.optim.lbfgs_history,
+                 tuple(exemplar.shape[-2:]) if cfg.loss == "patch" else None)
     synthesis = Synthesis(TextureProblem(exemplar, cfg), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
     resolved = {"task": "texture", **to_dict(cfg), "inputs": {"exemplar": image_digest(exemplar)}}
     return synthesis, resolved
