@@ -48,6 +48,17 @@ def parse_size(text: str) -> tuple[int, int]:
     return height, width
 
 
+def parse_weights(text: str) -> tuple[float, ...]:
+    """``"0.7,0.3"`` → ``(0.7, 0.3)`` (blend weights)."""
+    try:
+        values = tuple(float(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not values or any(not (math.isfinite(v) and v >= 0) for v in values) or not sum(values) > 0:
+        raise argparse.ArgumentTypeError(f"expected finite weights ≥ 0, not all 0, got {text!r}")
+    return values
+
+
 def parse_layers(text: str) -> tuple[str, ...]:
     """``"conv1_1,conv2_1"`` → ``("conv1_1", "conv2_1")``."""
     layers = tuple(t.strip() for t in text.split(",") if t.strip())
@@ -146,8 +157,10 @@ class Progress:
             self.bar.close()
 
 
-def run_synthesis(args, synthesis: Synthesis, config: dict, output: Path, total: int, scores=None) -> int:
-    """Run *synthesis* with a progress bar; write the result (or the best so far on Ctrl-C)."""
+def run_synthesis(args, synthesis: Synthesis, config: dict, output: Path, total: int, scores=None, finish=None) -> int:
+    """Run *synthesis* with a progress bar; write the result (or the best so far on Ctrl-C).
+    *finish* post-processes the image (colour preservation); *scores* adds metrics to the JSON."""
+    finish = finish or (lambda image: image)
     frames = output.with_name(output.stem + "_frames") if args.save_every > 0 else None
     progress = Progress(total, args.quiet, frames, args.save_every)
     synthesis.callback = progress
@@ -160,10 +173,11 @@ def run_synthesis(args, synthesis: Synthesis, config: dict, output: Path, total:
         if best is None:
             print("untrained: interrupted before any image was made; nothing written", file=sys.stderr)
             return EXIT_INTERRUPTED
-        save_image(output, best.clamp(0, 1), config, {"interrupted": True, "stats": synthesis.stats()})
+        save_image(output, finish(best.clamp(0, 1)), config, {"interrupted": True, "stats": synthesis.stats()})
         print(f"untrained: interrupted; best image so far written to {output}", file=sys.stderr)
         return EXIT_INTERRUPTED
     progress.close()
+    image = finish(image)
     stats = synthesis.stats()
     stats["wall_seconds"] = round(time.perf_counter() - start, 3)
     if scores is not None:
@@ -177,19 +191,22 @@ def run_synthesis(args, synthesis: Synthesis, config: dict, output: Path, total:
 def cmd_texture(args: argparse.Namespace) -> int:
     from .synth.texture import DEFAULT_NETS, TextureConfig, texture_synthesis
 
-    output = Path(args.output or f"{Path(args.exemplar).stem}_texture.png")
+    from .synth.common import parse_loss
+
+    output = Path(args.output or f"{Path(args.exemplar[0]).stem}_texture.png")
     check_writable(output)
-    exemplar = load_image(args.exemplar)
-    if args.loss not in DEFAULT_NETS:
-        raise UserError(f"unknown loss {args.loss!r}; choose from {', '.join(DEFAULT_NETS)}")
+    exemplars = [load_image(p) for p in args.exemplar]
+    base, _ = parse_loss(args.loss)
     cfg = TextureConfig(
-        size=args.size, net=net_from_args(args, DEFAULT_NETS[args.loss]), layers=args.layers or (),
-        loss=args.loss, variety=args.variety,
+        size=args.size, net=net_from_args(args, DEFAULT_NETS[base]), layers=args.layers or (),
+        loss=args.loss, variety=args.variety, spectrum_weight=args.spectrum_weight, tile=args.tile,
+        blend=args.blend or (),
         style_weight=args.style_weight, smoothness=args.smoothness, normalize=not args.no_normalize,
         init=args.init, optim=optim_from_args(args), seed=args.seed,
     )
-    synthesis, config = texture_synthesis(exemplar, cfg)
-    config["inputs"]["exemplar_path"] = str(args.exemplar)
+    synthesis, config = texture_synthesis(exemplars, cfg)
+    config["inputs"]["exemplar_path" if len(exemplars) == 1 else "exemplar_paths"] = (
+        str(args.exemplar[0]) if len(exemplars) == 1 else [str(p) for p in args.exemplar])
     total = synthesis.optim.scales * synthesis.optim.iterations * synthesis.optim.evaluations_per_step()
     return run_synthesis(args, synthesis, config, output, total)
 
@@ -209,16 +226,17 @@ def cmd_invert(args: argparse.Namespace) -> int:
 
 
 def cmd_style(args: argparse.Namespace) -> int:
-    from .synth.style import StyleConfig, style_preset, style_synthesis
+    from .synth.style import StyleConfig, preserve_color, style_preset, style_synthesis
 
-    output = Path(args.output or f"{Path(args.content).stem}_{Path(args.style).stem}.png")
+    output = Path(args.output or f"{Path(args.content).stem}_{Path(args.style[0]).stem}.png")
     check_writable(output)
-    content, style_image = load_image(args.content), load_image(args.style)
+    content, styles = load_image(args.content), [load_image(p) for p in args.style]
     base = style_preset(args.preset) if args.preset else StyleConfig()
     changes = {k: v for k, v in dict(
         size=args.size, content_layers=args.content_layers, style_layers=args.style_layers,
         content_weight=args.content_weight, style_weight=args.style_weight, smoothness=args.smoothness,
-        loss=args.loss, variety=args.variety, init=args.init, seed=args.seed,
+        loss=args.loss, variety=args.variety, init=args.init, seed=args.seed, preserve_color=args.preserve_color,
+        style_blend=args.style_blend, spectrum_weight=args.spectrum_weight,
     ).items() if v is not None}
     if args.normalize is not None:
         changes["normalize"] = args.normalize
@@ -226,10 +244,11 @@ def cmd_style(args: argparse.Namespace) -> int:
         changes["net"] = net_from_args(args, base.net.name, base.net)
     optim = _optim_changes(args, base.optim)
     cfg = replace(base, optim=optim, **changes)
-    synthesis, config = style_synthesis(content, style_image, cfg)
-    config["inputs"].update(content_path=str(args.content), style_path=str(args.style))
+    synthesis, config = style_synthesis(content, styles, cfg)
+    config["inputs"].update(content_path=str(args.content), style_paths=[str(p) for p in args.style])
     total = synthesis.optim.scales * synthesis.optim.iterations * synthesis.optim.evaluations_per_step()
-    return run_synthesis(args, synthesis, config, output, total)
+    mode = synthesis.problem.config.preserve_color
+    return run_synthesis(args, synthesis, config, output, total, finish=lambda image: preserve_color(image, content, mode))
 
 
 def style_map_beside(style: str) -> Path:
@@ -343,14 +362,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("texture", allow_abbrev=False, help="synthesise a texture from an exemplar (Gram matrices, He et al. 2016)")
-    p.add_argument("exemplar", help="exemplar image (any format Pillow reads)")
+    p.add_argument("exemplar", nargs="+", help="exemplar image(s) (any format Pillow reads); several are blended")
+    p.add_argument("--blend", type=parse_weights, default=None, help="weights of several exemplars, e.g. 0.7,0.3 (default equal)")
+    p.add_argument("--tile", action="store_true", help="make the output tileable (seamless when repeated)")
+    p.add_argument("--spectrum-weight", type=finite, default=1.0, help="weight of the +spectrum term (default 1)")
     p.add_argument("--size", type=parse_size, default=None, help="output WIDTHxHEIGHT or one number (default: the exemplar's size)")
     p.add_argument("--layers", type=parse_layers, default=None, help="comma-separated layers (default: the net's style layers)")
     p.add_argument("--style-weight", type=finite, default=1.0, help="weight of the Gram terms (default 1)")
     p.add_argument("--smoothness", type=finite, default=0.0, help="total-variation weight (default 0)")
     p.add_argument("--no-normalize", action="store_true", help="turn off He et al.'s automatic per-layer weights")
     p.add_argument("--init", default="noise", help="starting image: noise or mean (default noise)")
-    p.add_argument("--loss", default="gram", help="gram (He et al.; default, net vgg19) or patch (Champandard's neural patches; net champandard)")
+    p.add_argument("--loss", default="gram", help="gram (He et al.; default, net vgg19), patch (Champandard's neural patches; net champandard) or swd (Heitz et al.'s sliced Wasserstein); +spectrum adds Liu et al.'s Fourier term, e.g. gram+spectrum")
     p.add_argument("--variety", type=finite, default=0.0, help="patch loss: penalise reusing the same exemplar patch (neural-doodle's --variety)")
     add_net_args(p)
     add_optim_args(p, TextureConfig().optim)
@@ -371,7 +393,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("style", allow_abbrev=False, help="style transfer: CONTENT repainted in the style of STYLE (Gatys; He et al.; Du 2020)")
     p.add_argument("content", help="content image")
-    p.add_argument("style", help="style image")
+    p.add_argument("style", nargs="+", help="style image(s); several are blended")
+    p.add_argument("--style-blend", type=parse_weights, default=None, help="weights of several style images (default equal)")
+    p.add_argument("--preserve-color", nargs="?", const="luminance", default=None,
+                   help="keep the content's colours: luminance (default when given) or match")
+    p.add_argument("--spectrum-weight", type=finite, default=None, help="weight of a +spectrum term (default 1)")
     p.add_argument("--preset", help="a paper's setup: du2020 (vgg19-tutorial, β/α = 1e6, 20 L-BFGS steps, content conv_1)")
     p.add_argument("--size", type=parse_size, default=None, help="output WIDTHxHEIGHT (default: the content's size)")
     p.add_argument("--content-layers", type=parse_layers, default=None, help="default: the net's (conv_4 on vgg19-tutorial)")
@@ -379,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--content-weight", type=finite, default=None, help="α (default 1; 0 = Du §4's no content loss)")
     p.add_argument("--style-weight", type=finite, default=None, help="β (default 1e6, raw as in the tutorial; relative with --normalize)")
     p.add_argument("--smoothness", type=finite, default=None, help="total-variation weight (default 0)")
-    p.add_argument("--loss", default=None, help="gram (default) or patch")
+    p.add_argument("--loss", default=None, help="gram (default), patch or swd, optionally +spectrum")
     p.add_argument("--variety", type=finite, default=None, help="patch loss variety")
     p.add_argument("--init", default=None, help="content (default), noise or style")
     p.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=None, help="He et al.'s automatic per-term weights (default off)")

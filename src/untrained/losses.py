@@ -6,6 +6,8 @@
 * Content — squared error of activations (He et al. §3 feature inversion; Gatys' content term).
 * Neural patches — nearest-neighbour 3×3 feature patches by normalised cross-correlation
   (Champandard 2016), optionally guided by semantic maps (Neural Doodle).
+* Sliced Wasserstein — sorted random projections of features (Heitz et al. 2021).
+* Spectrum — distance to the projection on the exemplar's Fourier magnitudes (Liu et al. 2016).
 
 Targets are computed once when the module is made (per scale), never per evaluation.
 """
@@ -42,30 +44,54 @@ def gram_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor
     return (gram - target_gram).pow(2).mean()
 
 
-class GramLoss(nn.Module):
-    """:func:`gram_loss` against the Gram matrix of fixed target features (computed once)."""
+def _weighted(targets, weights) -> tuple[list[torch.Tensor], list[float]]:
+    targets = [targets] if torch.is_tensor(targets) else list(targets)
+    weights = [1.0] * len(targets) if weights is None else [float(w) for w in weights]
+    if len(weights) != len(targets) or not targets:
+        raise ValueError(f"{len(targets)} targets but {len(weights)} weights")
+    total = sum(weights)
+    if not total > 0:
+        raise ValueError("blend weights must sum to a positive number")
+    return [t.detach() for t in targets], [w / total for w in weights]
 
-    def __init__(self, target_features: torch.Tensor):
+
+class GramLoss(nn.Module):
+    """:func:`gram_loss` against the Gram matrix of fixed target features (computed once).
+
+    Several targets with *weights* blend their statistics: the target is the weighted mean of
+    their Gram matrices (``untrained texture a.jpg b.jpg --blend 0.7,0.3``)."""
+
+    def __init__(self, target_features, weights=None):
         super().__init__()
-        self.register_buffer("target", gram_matrix(target_features.detach()))
+        targets, weights = _weighted(target_features, weights)
+        self.register_buffer("target", sum(w * gram_matrix(t) for t, w in zip(targets, weights)))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return gram_loss(features, self.target)
 
 
-def tv_loss(image: torch.Tensor) -> torch.Tensor:
-    """Total variation: mean of squared differences of vertically and horizontally adjacent pixels."""
+def tv_loss(image: torch.Tensor, circular: bool = False) -> torch.Tensor:
+    """Total variation: mean of squared differences of vertically and horizontally adjacent
+    pixels; *circular* also compares the last row/column with the first (tileable output)."""
     _check_features(image, "image")
-    dy = image[..., 1:, :] - image[..., :-1, :]
-    dx = image[..., :, 1:] - image[..., :, :-1]
+    if circular:
+        dy = image - image.roll(1, dims=-2)
+        dx = image - image.roll(1, dims=-1)
+    else:
+        dy = image[..., 1:, :] - image[..., :-1, :]
+        dx = image[..., :, 1:] - image[..., :, :-1]
     return dy.pow(2).mean() + dx.pow(2).mean()
 
 
 class TVLoss(nn.Module):
     """Module form of :func:`tv_loss` (acts on the image, not on features)."""
 
+    def __init__(self, circular: bool = False):
+        super().__init__()
+        self.circular = circular
+
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return tv_loss(image)
+        return tv_loss(image, self.circular)
 
 
 # --- content (feature inversion) --------------------------------------------------------------
@@ -94,13 +120,16 @@ class ContentLoss(nn.Module):
 # --- neural patches (Champandard 2016; Li & Wand 2016) ----------------------------------------
 
 
-def extract_patches(features: torch.Tensor, size: int = 3) -> torch.Tensor:
-    """All ``size``×``size`` patches (stride 1, no padding) of ``(1, C, H, W)`` → ``(N, C·size²)``."""
+def extract_patches(features: torch.Tensor, size: int = 3, circular: bool = False) -> torch.Tensor:
+    """All ``size``×``size`` patches (stride 1) of ``(1, C, H, W)`` → ``(N, C·size²)``; without
+    padding, or wrapping around the borders when *circular* (one patch per position)."""
     _check_features(features)
     if features.shape[0] != 1:
         raise ValueError("patch extraction works on one image at a time")
     if min(features.shape[-2:]) < size:
         raise ValueError(f"features {tuple(features.shape[-2:])} are smaller than a {size}×{size} patch")
+    if circular:
+        features = F.pad(features, (0, size - 1, 0, size - 1), mode="circular")
     return F.unfold(features, size).squeeze(0).transpose(0, 1)
 
 
@@ -171,9 +200,10 @@ class PatchLoss(nn.Module):
         guide: torch.Tensor | None = None,
         exemplar_guide: torch.Tensor | None = None,
         chunk: int = 1024,
+        circular: bool = False,
     ):
         super().__init__()
-        self.size, self.variety, self.chunk = size, float(variety), chunk
+        self.size, self.variety, self.chunk, self.circular = size, float(variety), chunk, circular
         ex = exemplar_features.detach()
         self.channels = ex.shape[1]
         self.register_buffer("exemplar", extract_patches(ex, size))
@@ -186,7 +216,91 @@ class PatchLoss(nn.Module):
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         if features.shape[1] != self.channels:
             raise ValueError(f"features have {features.shape[1]} channels, the exemplar {self.channels}")
-        patches = extract_patches(features, self.size)
-        query = patches if self.guide is None else extract_patches(torch.cat([features.detach(), self.guide], dim=1), self.size)
+        patches = extract_patches(features, self.size, self.circular)
+        query = patches if self.guide is None else extract_patches(torch.cat([features.detach(), self.guide], dim=1), self.size, self.circular)
         idx = match_patches(query.detach(), self.keys, self.variety, self.chunk)
         return (patches - self.exemplar[idx]).pow(2).mean()
+
+
+# --- sliced Wasserstein (Heitz et al. 2021) ----------------------------------------------------
+
+
+def _sorted_to(values: torch.Tensor, n: int) -> torch.Tensor:
+    """Sorted rows of ``(K, M)`` resampled to *n* quantiles → ``(K, n)`` (sizes may differ)."""
+    s = values.sort(dim=1).values
+    if s.shape[1] == n:
+        return s
+    return F.interpolate(s.unsqueeze(0), size=n, mode="linear", align_corners=True).squeeze(0)
+
+
+class SWDLoss(nn.Module):
+    """Sliced Wasserstein feature loss (Heitz, Vanhoey, Chambon & Belcour, CVPR 2021): the
+    features at every position are projected on random unit directions, sorted over space and
+    compared with the exemplar's sorted projections (quantile-matched when sizes differ).
+
+    Directions (as many as channels) are redrawn by :meth:`resample`, which the loop calls at
+    the start of every optimiser step.  Several weighted exemplars blend as a 1-D Wasserstein
+    barycentre (their sorted projections averaged)."""
+
+    def __init__(self, target_features, weights=None, generator: torch.Generator | None = None):
+        super().__init__()
+        targets, self.weights = _weighted(target_features, weights)
+        self.targets = [t.flatten(2)[0] for t in targets]  # (C, M_i)
+        self.channels = self.targets[0].shape[0]
+        self.resample(generator or torch.Generator().manual_seed(0))
+
+    def resample(self, generator: torch.Generator) -> None:
+        d = torch.randn(self.channels, self.channels, generator=generator)
+        self.directions = d / d.norm(dim=0, keepdim=True)  # (C, K)
+        self._target_proj = [self.directions.T @ t for t in self.targets]  # (K, M_i)
+        self._cache: dict[int, torch.Tensor] = {}
+
+    def _target_sorted(self, n: int) -> torch.Tensor:
+        if n not in self._cache:
+            self._cache[n] = sum(w * _sorted_to(p, n) for p, w in zip(self._target_proj, self.weights))
+        return self._cache[n]
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        _check_features(features)
+        if features.shape[1] != self.channels:
+            raise ValueError(f"features have {features.shape[1]} channels, the exemplar {self.channels}")
+        proj = self.directions.T @ features.flatten(2)[0]  # (K, N)
+        return (proj.sort(dim=1).values - self._target_sorted(proj.shape[1])).pow(2).mean()
+
+
+# --- Fourier magnitude (Liu, Gousseau & Xia 2016) -----------------------------------------------
+
+
+def fit_to(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """*image* brought to *size* without rescaling: centre-cropped, or reflect-tiled if smaller."""
+    h, w = image.shape[-2:]
+    while h < size[0] or w < size[1]:
+        image = torch.cat([image, image.flip(-1)], dim=-1) if w < size[1] else image
+        image = torch.cat([image, image.flip(-2)], dim=-2) if h < size[0] else image
+        h, w = image.shape[-2:]
+    top, left = (h - size[0]) // 2, (w - size[1]) // 2
+    return image[..., top:top + size[0], left:left + size[1]]
+
+
+class SpectrumLoss(nn.Module):
+    """Liu et al. 2016's spectrum constraint on the pixels: the image is projected onto the set
+    of images with the exemplar's Fourier magnitudes (keeping its own phases) and the loss is the
+    squared distance to that projection, which is held constant for the gradient."""
+
+    def __init__(self, exemplar: torch.Tensor, size: tuple[int, int], weights=None):
+        super().__init__()
+        targets, weights = _weighted(exemplar, weights)
+        mags = [torch.fft.rfft2(fit_to(t, size) - t.mean(dim=(-2, -1), keepdim=True)).abs() for t in targets]
+        self.register_buffer("magnitude", sum(w * m for m, w in zip(mags, weights)))
+        self.register_buffer("mean", sum(w * t.mean(dim=(-2, -1), keepdim=True) for t, w in zip(targets, weights)))
+        self.size = tuple(size)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        _check_features(image, "image")
+        if tuple(image.shape[-2:]) != self.size:
+            raise ValueError(f"the image is {tuple(image.shape[-2:])}, the spectrum target {self.size}")
+        with torch.no_grad():
+            centred = image - image.mean(dim=(-2, -1), keepdim=True)
+            spec = torch.fft.rfft2(centred)
+            projected = torch.fft.irfft2(self.magnitude * torch.exp(1j * spec.angle()), s=image.shape[-2:]) + self.mean
+        return (image - projected).pow(2).mean()

@@ -51,6 +51,13 @@ class Objective(nn.Module):
         weighted = {t.name: raw[t.name] * (t.weight * t.scale) for t in self.terms}
         return sum(weighted.values()), weighted  # type: ignore[return-value]
 
+    def resample(self, generator: torch.Generator) -> None:
+        """Redraw the random parts of stochastic terms (the sliced Wasserstein directions);
+        called by the loop at the start of every optimiser step."""
+        for t in self.terms:
+            if hasattr(t.loss, "resample"):
+                t.loss.resample(generator)
+
     @torch.enable_grad()
     def normalize(self, probe: torch.Tensor) -> dict[str, float]:
         """Set each term's ``scale`` to ``1 / mean|∂term/∂pixels|`` at *probe* (He et al. 2016 §3).

@@ -10,14 +10,36 @@ import torch
 
 from ..config import derive_seed
 from ..errors import UserError
-from ..losses import GramLoss, PatchLoss, TVLoss
+from ..losses import GramLoss, PatchLoss, SpectrumLoss, SWDLoss, TVLoss
 from ..nets import NetSpec, build, min_input_size
 from ..nets.init import validate as validate_init
 from ..objective import Term
 from .loop import resize, scale_sizes
 
-#: Style / texture losses by name.
-STYLE_LOSSES = ("gram", "patch")
+#: Style / texture losses by name; any may be followed by "+spectrum" (Liu et al. 2016).
+STYLE_LOSSES = ("gram", "patch", "swd")
+
+
+def parse_loss(loss: str) -> tuple[str, bool]:
+    """``"gram+spectrum"`` → ``("gram", True)``; unknown names are a :class:`UserError`."""
+    base, *extra = loss.split("+")
+    if base not in STYLE_LOSSES or extra not in ([], ["spectrum"]):
+        choices = ", ".join(STYLE_LOSSES + tuple(f"{b}+spectrum" for b in STYLE_LOSSES))
+        raise UserError(f"unknown loss {loss!r}; choose from {choices}")
+    return base, bool(extra)
+
+
+def blend_weights(blend: tuple[float, ...], count: int, what: str = "--blend", loss: str = "gram") -> tuple[float, ...]:
+    """Normalised blend weights for *count* exemplars (equal when *blend* is empty)."""
+    if count > 1 and loss.startswith("patch"):
+        raise UserError("blending several exemplars needs --loss gram or swd (patches cannot be averaged)")
+    if not blend:
+        return tuple([1.0 / count] * count)
+    if len(blend) != count:
+        raise UserError(f"{what}: {len(blend)} weights for {count} images")
+    if any(not (math.isfinite(w) and w >= 0) for w in blend) or not sum(blend) > 0:
+        raise UserError(f"{what}: weights must be finite, ≥ 0 and not all 0, got {','.join(map(str, blend))}")
+    return tuple(float(w) / sum(blend) for w in blend)
 
 
 def finite_nonneg(value: float, what: str) -> float:
@@ -85,32 +107,51 @@ def image_digest(image: torch.Tensor) -> str:
 
 
 def style_terms(
-    feats: dict[str, torch.Tensor],
+    feats,
     loss: str,
     weight: float,
     variety: float = 0.0,
     prefix: str = "",
     guides: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
     layer_weights: dict[str, float] | None = None,
+    blend: tuple[float, ...] | None = None,
+    circular: bool = False,
 ) -> list[Term]:
-    """One style term per layer of *feats* (exemplar activations): Gram matrices (Gatys; He et
-    al.) or neural patches (Champandard), optionally guided by semantic maps (Neural Doodle)."""
+    """One style term per layer: Gram matrices (Gatys; He et al.), neural patches (Champandard),
+    optionally guided by semantic maps (Neural Doodle), or sliced Wasserstein (Heitz et al.).
+
+    *feats* maps layers to the exemplar's activations — or, with several exemplars, is a list of
+    such dicts whose statistics are mixed with *blend* weights (Gram and SWD only)."""
+    many = isinstance(feats, (list, tuple))
+    per_exemplar = list(feats) if many else [feats]
+    if many and len(per_exemplar) > 1 and loss == "patch":
+        raise UserError("blending several exemplars needs --loss gram or swd (patches cannot be averaged)")
     terms = []
-    for name, f in feats.items():
+    for name in per_exemplar[0]:
+        targets = [f[name] for f in per_exemplar]
         w = weight * (layer_weights or {}).get(name, 1.0)
         if loss == "gram":
-            terms.append(Term(f"{prefix}gram:{name}", name, GramLoss(f), w))
+            module = GramLoss(targets, blend)
+        elif loss == "swd":
+            module = SWDLoss(targets, blend)
         elif loss == "patch":
             guide, ex_guide = (guides or {}).get(name, (None, None))
-            terms.append(Term(f"{prefix}patch:{name}", name, PatchLoss(f, variety, guide=guide, exemplar_guide=ex_guide), w))
+            module = PatchLoss(targets[0], variety, guide=guide, exemplar_guide=ex_guide, circular=circular)
         else:
             raise UserError(f"unknown loss {loss!r}; choose from {', '.join(STYLE_LOSSES)}")
+        terms.append(Term(f"{prefix}{loss}:{name}", name, module, w))
     return terms
 
 
-def tv_term(smoothness: float) -> list[Term]:
-    """The total-variation term, if asked for."""
-    return [Term("tv", None, TVLoss(), smoothness)] if smoothness > 0 else []
+def spectrum_term(exemplars: list[torch.Tensor], size: tuple[int, int], weight: float,
+                  blend: tuple[float, ...] | None = None) -> list[Term]:
+    """Liu et al. 2016's Fourier-magnitude term on the pixels, against the exemplar(s)."""
+    return [Term("spectrum", None, SpectrumLoss(exemplars, size, blend), weight)]
+
+
+def tv_term(smoothness: float, circular: bool = False) -> list[Term]:
+    """The total-variation term, if asked for (wrapping around for tileable output)."""
+    return [Term("tv", None, TVLoss(circular), smoothness)] if smoothness > 0 else []
 
 
 class NetProblem:

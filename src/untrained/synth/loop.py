@@ -132,11 +132,21 @@ def scale_sizes(size: tuple[int, int], scales: int) -> list[tuple[int, int]]:
     return [(max(1, round(h / 2**k)), max(1, round(w / 2**k))) for k in range(scales - 1, -1, -1)]
 
 
-def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Antialiased bilinear resize of ``(B, C, H, W)`` to *size* (H, W) (kornia)."""
+def resize(image: torch.Tensor, size: tuple[int, int], circular: bool = False) -> torch.Tensor:
+    """Antialiased bilinear resize of ``(B, C, H, W)`` to *size* (H, W) (kornia); *circular*
+    treats the image as periodic (tileable output), so its borders blend with the opposite ones."""
     if tuple(image.shape[-2:]) == tuple(size):
         return image.clone()
-    return kornia.geometry.transform.resize(image, size, interpolation="bilinear", antialias=True, align_corners=False)
+    if not circular:
+        return kornia.geometry.transform.resize(image, size, interpolation="bilinear", antialias=True, align_corners=False)
+    h, w = image.shape[-2:]
+    ph, pw = min(4, h), min(4, w)
+    padded = torch.nn.functional.pad(image, (pw, pw, ph, ph), mode="circular")
+    sy, sx = size[0] / h, size[1] / w
+    big = (round((h + 2 * ph) * sy), round((w + 2 * pw) * sx))
+    out = kornia.geometry.transform.resize(padded, big, interpolation="bilinear", antialias=True, align_corners=False)
+    top, left = round(ph * sy), round(pw * sx)
+    return out[..., top:top + size[0], left:left + size[1]].contiguous()
 
 
 def noise(size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
@@ -221,7 +231,7 @@ class Synthesis:
             if self.perturb:  # 10 % multiplicative noise (Du 2020 §3)
                 x = x * (1 + 0.1 * torch.randn(x.shape, generator=self.generator))
             return x.clamp(0, 1)
-        return resize(self.image, size).clamp(0, 1)
+        return resize(self.image, size, getattr(self.problem, "tile", False)).clamp(0, 1)
 
     def _run_scale(self, s: int) -> torch.Tensor:
         size = self.sizes[s]
@@ -265,6 +275,7 @@ class Synthesis:
         quasi_newton = self.optim.optimizer == "lbfgs"
         for step in range(self.optim.iterations):
             before = self.evaluations
+            objective.resample(self.generator)
             opt.step(closure)
             if quasi_newton and self.evaluations - before <= 1:
                 break  # L-BFGS has converged (its tolerances): further steps would do nothing

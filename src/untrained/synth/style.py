@@ -9,6 +9,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
+import kornia
 import torch
 
 from ..config import to_dict
@@ -17,11 +18,14 @@ from ..losses import ContentLoss
 from ..nets import NetSpec, preset
 from ..objective import Objective, Term
 from ..resources import check_memory
-from .common import (STYLE_LOSSES, NetProblem, check_image, check_net, check_sizes, finite_nonneg,
-                     image_digest, scaled, style_terms, tv_term)
+from .common import (NetProblem, blend_weights, check_image, check_net, check_sizes, finite_nonneg,
+                     image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
 from .loop import Iterate, OptimConfig, Result, Synthesis, noise, resize
 
 INITS = ("content", "noise", "style")
+#: Colour preservation (Gatys et al. 2017, "Controlling perceptual factors"): keep the result's
+#: luminance with the content's chrominance, or match the result's colour statistics to the content's.
+PRESERVE_COLOR = ("none", "luminance", "match")
 #: How Gram terms are scaled: "positions" (this project: Gram / H·W, with He's automatic weights)
 #: or "tutorial" (the PyTorch tutorial Du uses: Gram / C·H·W, so a layer's term is 1/C² of ours).
 GRAM_SCALES = ("positions", "tutorial")
@@ -52,13 +56,17 @@ class StyleConfig:
     init: str = "content"
     normalize: bool = False
     gram_scale: str = "tutorial"
+    preserve_color: str = "none"
+    style_blend: tuple[float, ...] = ()
+    spectrum_weight: float = 1.0
     optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=10, scales=1))
     seed: int = 0
 
-    def resolved(self, content_size: tuple[int, int], style_size: tuple[int, int]) -> "StyleConfig":
+    def resolved(self, content_size: tuple[int, int], style_size: tuple[int, int], styles: int = 1) -> "StyleConfig":
         """Fill defaults and check every setting."""
-        if self.loss not in STYLE_LOSSES:
-            raise UserError(f"unknown loss {self.loss!r}; choose from {', '.join(STYLE_LOSSES)}")
+        base, _ = parse_loss(self.loss)
+        if self.preserve_color not in PRESERVE_COLOR:
+            raise UserError(f"unknown colour preservation {self.preserve_color!r}; choose from {', '.join(PRESERVE_COLOR)}")
         if self.init not in INITS:
             raise UserError(f"unknown init {self.init!r}; choose from {', '.join(INITS)}")
         if self.gram_scale not in GRAM_SCALES:
@@ -74,9 +82,11 @@ class StyleConfig:
             optim=self.optim.resolved(), content_weight=finite_nonneg(self.content_weight, "content weight"),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"), variety=finite_nonneg(self.variety, "variety"),
+            spectrum_weight=finite_nonneg(self.spectrum_weight, "spectrum weight"),
+            style_blend=blend_weights(tuple(self.style_blend), styles, "--style-blend", self.loss),
         )
         check_sizes(self.net, content_layers + style_layers, cfg.size, cfg.optim.scales, {"style image": style_size},
-                    patch=self.loss == "patch")
+                    patch=base == "patch")
         return cfg
 
 
@@ -102,20 +112,26 @@ def style_preset(name: str) -> StyleConfig:
 
 
 class StyleProblem(NetProblem):
-    """Content targets from the content image, style targets from the style image, per scale."""
+    """Content targets from the content image, style targets from the style image(s), per scale."""
 
-    def __init__(self, content: torch.Tensor, style: torch.Tensor, config: StyleConfig):
+    def __init__(self, content: torch.Tensor, style, config: StyleConfig):
         super().__init__(config.net, config.seed)
-        self.content, self.style, self.config = content, style, config
+        self.styles = [style] if torch.is_tensor(style) else list(style)
+        self.content, self.style, self.config = content, self.styles[0], config
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
         c = self.config
+        base, spectrum = parse_loss(c.loss)
+        styles = [scaled(s, factor) for s in self.styles]
         with torch.no_grad():
             content = self.net(resize(self.content, size), c.content_layers) if c.content_weight > 0 else {}
-            style = self.net(scaled(self.style, factor), c.style_layers) if c.style_weight > 0 else {}
+            feats = [self.net(s, c.style_layers) for s in styles] if c.style_weight > 0 else []
         terms = [Term(f"content:{n}", n, ContentLoss(f), c.content_weight) for n, f in content.items()]
-        layer_weights = {n: 1.0 / f.shape[1] ** 2 for n, f in style.items()} if c.gram_scale == "tutorial" else None
-        terms += style_terms(style, c.loss, c.style_weight, c.variety, layer_weights=layer_weights)
+        if feats:
+            layer_weights = {n: 1.0 / f.shape[1] ** 2 for n, f in feats[0].items()} if c.gram_scale == "tutorial" else None
+            terms += style_terms(feats, base, c.style_weight, c.variety, layer_weights=layer_weights, blend=c.style_blend)
+            if spectrum:
+                terms += spectrum_term(styles, size, c.spectrum_weight, c.style_blend)
         terms += tv_term(c.smoothness)
         if not terms:
             raise UserError("every weight is zero: nothing to optimise")
@@ -129,24 +145,49 @@ class StyleProblem(NetProblem):
         return noise(size, generator)
 
 
-def style_synthesis(content: torch.Tensor, style: torch.Tensor, config: StyleConfig | None = None,
+def style_synthesis(content: torch.Tensor, style, config: StyleConfig | None = None,
                     callback: Callable[[Iterate], None] | None = None) -> tuple[Synthesis, dict]:
-    """A ready-to-run style transfer and its resolved config."""
-    content, style = check_image(content, "content image"), check_image(style, "style image")
-    cfg = (config or StyleConfig()).resolved(tuple(content.shape[-2:]), tuple(style.shape[-2:]))
+    """A ready-to-run style transfer and its resolved config; *style* may be a list of images
+    whose statistics are mixed by ``style_blend``."""
+    content = check_image(content, "content image")
+    styles = [check_image(s, "style image") for s in ([style] if torch.is_tensor(style) else style)]
+    if not styles:
+        raise UserError("give at least one style image")
+    smallest = min((tuple(s.shape[-2:]) for s in styles), key=min)
+    cfg = (config or StyleConfig()).resolved(tuple(content.shape[-2:]), smallest, len(styles))
     check_memory(cfg.net, cfg.content_layers + cfg.style_layers, cfg.size, cfg.optim.lbfgs_history,
-                 tuple(style.shape[-2:]) if cfg.loss == "patch" else None)
-    synthesis = Synthesis(StyleProblem(content, style, cfg), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
-    inputs = {"content": image_digest(content), "style": image_digest(style)}
+                 tuple(styles[0].shape[-2:]) if cfg.loss.startswith("patch") else None)
+    synthesis = Synthesis(StyleProblem(content, styles, cfg), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
+    digests = [image_digest(s) for s in styles]
+    inputs = {"content": image_digest(content), **({"style": digests[0]} if len(digests) == 1 else {"styles": digests})}
     return synthesis, {"task": "style", **to_dict(cfg), "inputs": inputs}
 
 
-def style(content: torch.Tensor, style_image: torch.Tensor, config: StyleConfig | None = None, *,
+def preserve_color(result: torch.Tensor, content: torch.Tensor, mode: str) -> torch.Tensor:
+    """Give *result* the content's colours (Gatys et al. 2017 §5): ``luminance`` keeps the
+    result's luminance (Y of YCbCr) with the content's chrominance; ``match`` shifts and scales
+    each of the result's YCbCr channels to the content's mean and std."""
+    if mode == "none":
+        return result
+    content = resize(content, tuple(result.shape[-2:]))
+    r, c = kornia.color.rgb_to_ycbcr(result), kornia.color.rgb_to_ycbcr(content)
+    if mode == "luminance":
+        out = torch.cat([r[:, :1], c[:, 1:]], dim=1)
+    elif mode == "match":
+        rm, rs = r.mean(dim=(2, 3), keepdim=True), r.std(dim=(2, 3), keepdim=True).clamp_min(1e-6)
+        out = (r - rm) / rs * c.std(dim=(2, 3), keepdim=True) + c.mean(dim=(2, 3), keepdim=True)
+    else:
+        raise UserError(f"unknown colour preservation {mode!r}; choose from {', '.join(PRESERVE_COLOR)}")
+    return kornia.color.ycbcr_to_rgb(out).clamp(0, 1)
+
+
+def style(content: torch.Tensor, style_image, config: StyleConfig | None = None, *,
           callback: Callable[[Iterate], None] | None = None, **changes) -> Result:
-    """Repaint *content* in the style of *style_image* with a random network (Gatys et al.'s
-    objective; He et al. 2016 §3; Du 2020 §3–4).  ``content_weight=0, init="content"`` is Du §4's
-    variant without content loss."""
+    """Repaint *content* in the style of *style_image* (or a blend of several) with a random
+    network (Gatys et al.'s objective; He et al. 2016 §3; Du 2020 §3–4).  ``content_weight=0,
+    init="content"`` is Du §4's variant without content loss; ``preserve_color`` keeps the
+    content's colours."""
     cfg = dataclasses.replace(config or StyleConfig(), **changes)
     synthesis, resolved = style_synthesis(content, style_image, cfg, callback)
-    out = synthesis.run()
+    out = preserve_color(synthesis.run(), check_image(content, "content image"), synthesis.problem.config.preserve_color)
     return Result(out, synthesis.history, resolved, synthesis.stats())

@@ -16,12 +16,12 @@ from ..errors import UserError
 from ..nets import NetSpec, preset
 from ..objective import Objective
 from ..resources import check_memory
-from .common import (STYLE_LOSSES, NetProblem, check_image, check_net, check_sizes, finite_nonneg,
-                     image_digest, scaled, style_terms, tv_term)
+from .common import (NetProblem, blend_weights, check_image, check_net, check_sizes, finite_nonneg,
+                     image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
 from .loop import Iterate, OptimConfig, Result, Synthesis, noise
 
 #: The preset ``untrained texture`` uses unless told otherwise, by loss.
-DEFAULT_NETS = {"gram": "vgg19", "patch": "champandard"}
+DEFAULT_NETS = {"gram": "vgg19", "patch": "champandard", "swd": "vgg19"}
 DEFAULT_NET = DEFAULT_NETS["gram"]
 INITS = ("noise", "mean")
 
@@ -33,7 +33,10 @@ class TextureConfig:
     ``size`` is (height, width); ``None`` means the exemplar's size.  ``net=None`` means the
     default net of the loss (vgg19 for Gram, champandard for patches); empty ``layers`` the net's
     default style layers.  ``normalize`` turns on He et al.'s automatic per-layer weights.
-    ``variety`` applies to the patch loss (neural-doodle's ``--variety``).
+    ``loss`` is ``gram``, ``patch`` or ``swd``, optionally ``+spectrum`` (Liu et al. 2016's
+    Fourier term, weighted by ``spectrum_weight``).  ``variety`` applies to the patch loss
+    (neural-doodle's ``--variety``).  ``tile`` makes the output tileable (circular padding in
+    every convolution, wrapping TV, patches and rescaling).  ``blend`` weighs several exemplars.
     """
 
     size: tuple[int, int] | None = None
@@ -43,17 +46,21 @@ class TextureConfig:
     style_weight: float = 1.0
     smoothness: float = 0.0
     variety: float = 0.0
+    spectrum_weight: float = 1.0
+    tile: bool = False
+    blend: tuple[float, ...] = ()
     normalize: bool = True
     init: str = "noise"
     optim: OptimConfig = field(default_factory=OptimConfig)
     seed: int = 0
 
-    def resolved(self, exemplar_size: tuple[int, int]) -> "TextureConfig":
+    def resolved(self, exemplar_size: tuple[int, int], exemplars: int = 1) -> "TextureConfig":
         """Fill defaults from the exemplar and the net and check every setting; a
         :class:`UserError` names the first impossible one."""
-        if self.loss not in STYLE_LOSSES:
-            raise UserError(f"unknown loss {self.loss!r}; choose from {', '.join(STYLE_LOSSES)}")
-        net = self.net or preset(DEFAULT_NETS[self.loss])
+        base, _ = parse_loss(self.loss)
+        net = self.net or preset(DEFAULT_NETS[base])
+        if self.tile:
+            net = net.replace(padding="circular")
         size = tuple(self.size) if self.size is not None else tuple(exemplar_size)
         if len(size) != 2 or min(size) < 1:
             raise UserError(f"size must be two positive numbers, got {self.size}")
@@ -63,58 +70,73 @@ class TextureConfig:
         check_net(net, layers)
         if self.init not in INITS:
             raise UserError(f"unknown init {self.init!r}; choose from {', '.join(INITS)}")
+        blend = blend_weights(tuple(self.blend), exemplars, loss=self.loss)  # before the sizes: clearer errors first
         cfg = dataclasses.replace(
             self, net=net, size=(int(size[0]), int(size[1])), layers=layers, optim=self.optim.resolved(),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"),
             variety=finite_nonneg(self.variety, "variety"),
+            spectrum_weight=finite_nonneg(self.spectrum_weight, "spectrum weight"),
+            blend=blend,
         )
-        check_sizes(net, layers, cfg.size, cfg.optim.scales, {"exemplar": exemplar_size}, patch=self.loss == "patch")
+        check_sizes(net, layers, cfg.size, cfg.optim.scales, {"exemplar": exemplar_size}, patch=base == "patch")
         return cfg
 
 
 class TextureProblem(NetProblem):
-    """Style targets of an exemplar at every scale, plus optional total variation."""
+    """Style targets of the exemplar(s) at every scale, plus optional spectrum and TV terms."""
 
-    def __init__(self, exemplar: torch.Tensor, config: TextureConfig):
+    def __init__(self, exemplar, config: TextureConfig):
         super().__init__(config.net, config.seed)
-        self.exemplar, self.config = exemplar, config
+        self.exemplars = [exemplar] if torch.is_tensor(exemplar) else list(exemplar)
+        self.exemplar, self.config, self.tile = self.exemplars[0], config, config.tile
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
         c = self.config
+        base, spectrum = parse_loss(c.loss)
+        exemplars = [scaled(e, factor) for e in self.exemplars]
         with torch.no_grad():
-            feats = self.net(scaled(self.exemplar, factor), c.layers)
-        terms = style_terms(feats, c.loss, c.style_weight, c.variety) + tv_term(c.smoothness)
-        return Objective(self.net, terms)
+            feats = [self.net(e, c.layers) for e in exemplars]
+        terms = style_terms(feats, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile)
+        if spectrum:
+            terms += spectrum_term(exemplars, size, c.spectrum_weight, c.blend)
+        return Objective(self.net, terms + tv_term(c.smoothness, c.tile))
 
     def initial(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         if self.config.init == "mean":
-            mean = self.exemplar.mean(dim=(2, 3), keepdim=True)
+            mean = sum(w * e.mean(dim=(2, 3), keepdim=True) for e, w in zip(self.exemplars, self.config.blend))
             return mean + 0.1 * torch.randn((1, 3, *size), generator=generator)
         return noise(size, generator)
 
 
 def texture_synthesis(
-    exemplar: torch.Tensor,
+    exemplar,
     config: TextureConfig | None = None,
     callback: Callable[[Iterate], None] | None = None,
 ) -> tuple[Synthesis, dict]:
-    """A ready-to-run :class:`Synthesis` for *exemplar* and the resolved config as a dict.
+    """A ready-to-run :class:`Synthesis` for *exemplar* (one image, or a list whose statistics
+    are blended) and the resolved config as a dict.
 
     Use this instead of :func:`texture` to keep hold of the synthesis (resume it, or save its
     best image when interrupted).
     """
-    exemplar = check_image(exemplar, "exemplar")
-    cfg = (config or TextureConfig()).resolved(tuple(exemplar.shape[-2:]))
+    exemplars = [check_image(e, "exemplar") for e in ([exemplar] if torch.is_tensor(exemplar) else exemplar)]
+    if not exemplars:
+        raise UserError("give at least one exemplar")
+    smallest = min((tuple(e.shape[-2:]) for e in exemplars), key=min)
+    cfg = (config or TextureConfig()).resolved(tuple(exemplars[0].shape[-2:]), len(exemplars))
+    if len(exemplars) > 1:
+        cfg.resolved(smallest, len(exemplars))  # every exemplar must survive the coarsest scale
     check_memory(cfg.net, cfg.layers, cfg.size, cfg.optim.lbfgs_history,
-                 tuple(exemplar.shape[-2:]) if cfg.loss == "patch" else None)
-    synthesis = Synthesis(TextureProblem(exemplar, cfg), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
-    resolved = {"task": "texture", **to_dict(cfg), "inputs": {"exemplar": image_digest(exemplar)}}
-    return synthesis, resolved
+                 tuple(exemplars[0].shape[-2:]) if cfg.loss.startswith("patch") else None)
+    synthesis = Synthesis(TextureProblem(exemplars, cfg), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
+    digests = [image_digest(e) for e in exemplars]
+    inputs = {"exemplar": digests[0]} if len(digests) == 1 else {"exemplars": digests}
+    return synthesis, {"task": "texture", **to_dict(cfg), "inputs": inputs}
 
 
 def texture(
-    exemplar: torch.Tensor,
+    exemplar,
     config: TextureConfig | None = None,
     *,
     callback: Callable[[Iterate], None] | None = None,
@@ -122,7 +144,8 @@ def texture(
 ) -> Result:
     """Synthesise a texture that matches *exemplar*'s statistics in a random network.
 
-    *exemplar* is a ``(1, 3, H, W)`` tensor in [0, 1] (see :func:`untrained.load_image`).
+    *exemplar* is a ``(1, 3, H, W)`` tensor in [0, 1] (see :func:`untrained.load_image`), or a
+    list of them mixed by ``blend``.
     Settings come from *config* and/or keyword *changes* to it (``size=(256, 256)``, ``seed=7``,
     ``loss="patch"``, ``optim=OptimConfig(...)``).  Returns a :class:`Result` with the image, the
     loss history, the resolved config and run statistics.  He et al. 2016 §3; Du 2020 §3;
