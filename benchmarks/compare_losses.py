@@ -33,7 +33,7 @@ def main() -> None:
     images = [Path(p) for p in args.images] if args.images else sorted((ROOT / "examples").glob("*.jpg"))
     shared = ROOT.parent / "shared" / "images" / "textures"
     if not args.images and shared.is_dir():
-        images += [shared / n for n in ("1.jpg", "2.jpg", "tom.jpg")]
+        images += [shared / n for n in ("2.jpg", "3.jpg", "tom.jpg")]  # 1.jpg and 4.jpg are the bundled water and ink
     torch.set_num_threads(2)
     print(f"| image | loss | score | swd | spectrum | color | gram_random | copy | seconds |")
     print("|---|---|---|---|---|---|---|---|---|")

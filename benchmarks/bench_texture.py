@@ -1,0 +1,114 @@
+"""Speed of `untrained texture` against the VGG-19 Gatys baseline, in one process and one run.
+
+    .venv/bin/python benchmarks/bench_texture.py [--exemplar examples/ink.jpg ...] [--sizes 512 1024 2048]
+                                                 [--baseline-steps 20] [--skip-baseline]
+
+(a) the baseline users would otherwise run: Gram synthesis with the VGG-19 layout (random
+    weights), style layers conv1_1, conv2_1, conv3_1, conv4_1, conv5_1, one scale, 20 L-BFGS steps
+    of up to 20 evaluations, at 256²;
+(b) `untrained texture` with its defaults at 256² (and at --sizes).
+
+For each: wall time, evaluations, ms per evaluation, achieved GFLOP/s (forward + input-gradient
+convolutions, counted from the net's layer table), peak resident memory (sampled), and the metric
+suite's `score` against the exemplar; then the ratio (a)/(b).  Nothing here is a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import threading
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import untrained as U  # noqa: E402
+from untrained.metrics import score  # noqa: E402
+from untrained.nets.build import layer_table  # noqa: E402
+from untrained.synth.loop import OptimConfig, resize  # noqa: E402
+from untrained.synth.texture import TextureConfig  # noqa: E402
+
+
+class PeakRSS:
+    """Samples this process's resident memory every 20 ms while active."""
+
+    def __enter__(self):
+        self.peak, self._stop = 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self):
+        page = 4096
+        while not self._stop.is_set():
+            with open("/proc/self/statm") as fh:
+                self.peak = max(self.peak, int(fh.read().split()[1]) * page)
+            time.sleep(0.02)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def forward_flops(cfg: TextureConfig, size: tuple[int, int]) -> float:
+    """Multiply-adds ×2 of the convolutions up to the deepest style layer, for one image."""
+    deepest = max(cfg.net.index(n) for n in cfg.layers)
+    rows = layer_table(cfg.net, size)[: deepest + 1]
+    return sum(2.0 * r["params"] * r["size"][0] * r["size"][1] for r in rows if r["op"] == "conv")
+
+
+def run(name: str, exemplar: torch.Tensor, cfg: TextureConfig) -> dict:
+    cfg = cfg.resolved(tuple(exemplar.shape[-2:]))
+    with PeakRSS() as mem:
+        start = time.perf_counter()
+        result = U.texture(exemplar, cfg)
+        seconds = time.perf_counter() - start
+    evals = result.stats["evaluations"]
+    # evaluations per scale → flops: forward + the input-gradient backward ≈ 2 × forward
+    flops = sum(2 * forward_flops(cfg, tuple(size)) * sum(1 for h in result.history if h["scale"] == s)
+                for s, size in enumerate(result.stats["scale_sizes"]))
+    return dict(name=name, seconds=seconds, evals=evals, ms=1000 * seconds / max(evals, 1),
+                gflops=flops / seconds / 1e9, peak_gib=mem.peak / 2**30,
+                score=score(result.image, exemplar))
+
+
+def row(r: dict) -> str:
+    return (f"| {r['name']} | {r['seconds']:.1f} | {r['evals']} | {r['ms']:.0f} | {r['gflops']:.0f} | "
+            f"{r['peak_gib']:.2f} | {r['score']:.3f} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--exemplar", nargs="*", default=[str(ROOT / "examples" / "ink.jpg")])
+    ap.add_argument("--sizes", nargs="*", type=int, default=[])
+    ap.add_argument("--baseline-steps", type=int, default=20)
+    ap.add_argument("--skip-baseline", action="store_true")
+    args = ap.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print("| run | seconds | evaluations | ms/eval | GFLOP/s | peak GiB | score |")
+    print("|---|---|---|---|---|---|---|")
+    baseline_cfg = TextureConfig(
+        size=(256, 256), net=U.preset("vgg19"), layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
+        optim=OptimConfig(iterations=args.baseline_steps, scales=1, lbfgs_max_iter=20))
+    for path in args.exemplar:
+        exemplar = U.load_image(path)
+        name = Path(path).name
+        a = None if args.skip_baseline else run(f"{name} (a) VGG-19 Gatys baseline 256²", exemplar, baseline_cfg)
+        if a:
+            print(row(a), flush=True)
+        b = run(f"{name} (b) untrained texture 256²", exemplar, TextureConfig(size=(256, 256)))
+        print(row(b), flush=True)
+        if a:
+            print(f"| {name} ratio (a)/(b) | {a['seconds'] / b['seconds']:.1f}× | | | | | "
+                  f"{b['score'] - a['score']:+.3f} (b − a) |", flush=True)
+        for size in args.sizes:
+            print(row(run(f"{name} (b) untrained texture {size}²", exemplar, TextureConfig(size=(size, size)))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
