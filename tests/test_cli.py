@@ -136,3 +136,19 @@ def test_no_command_prints_help(capsys):
 def test_python_dash_m():
     res = subprocess.run([sys.executable, "-m", "untrained", "--version"], capture_output=True, text=True)
     assert res.returncode == 0 and "untrained" in res.stdout
+
+
+def test_default_texture_net_is_half_width_vgg19_and_quality_high_is_full(exemplar_file, tmp_path):
+    out = tmp_path / "q.png"
+    assert main(["texture", str(exemplar_file), "-o", str(out), *fast("--layers", "conv1_1"), "--weights", "binary:0.1"]) == 0
+    cfg = read_config(out)
+    assert cfg["net"]["layers"][0]["channels"] == 32 and cfg["net"]["weights"] == "binary:0.1"
+    assert main(["texture", str(exemplar_file), "-o", str(out), "--quality", "high", "--size", "24", "--scales", "1",
+                 "--layers", "conv1_1", "--lbfgs-max-iter", "1", "--quiet"]) == 0
+    cfg = read_config(out)
+    assert cfg["net"]["layers"][0]["channels"] == 64 and cfg["optim"]["iterations"] == 10
+
+
+def test_unknown_quality(exemplar_file, tmp_path, capsys):
+    assert main(["texture", str(exemplar_file), "-o", str(tmp_path / "o.png"), "--quality", "ultra", "--quiet"]) == 2
+    assert "unknown quality" in capsys.readouterr().err
