@@ -54,6 +54,30 @@ def test_memory_estimate_grows_with_pixels():
         check_memory(net, layers, (60000, 60000))
 
 
+def test_a_header_claiming_30000_squared_is_refused(tmp_path, capsys):
+    """A real decompression-bomb header: a tiny PNG whose IHDR claims 30000×30000 pixels."""
+    import io
+    import struct
+    import zlib
+
+    buf = io.BytesIO()
+    Image.new("L", (8, 8)).save(buf, format="PNG")
+    data = bytearray(buf.getvalue())
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4:ihdr + 12] = struct.pack(">II", 30000, 30000)
+    data[ihdr + 17:ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(data[ihdr:ihdr + 17])))
+    (tmp_path / "bomb.png").write_bytes(bytes(data))
+    with pytest.raises(UserError, match="30000×30000"):
+        load_image(tmp_path / "bomb.png")
+    assert main(["texture", str(tmp_path / "bomb.png"), "-o", str(tmp_path / "o.png")]) == 2
+    assert "decompression bomb" in _one_line(capsys)
+
+
+def test_unknown_loss_suggests(exemplar_file, tmp_path, capsys):
+    assert main(["texture", str(exemplar_file), "--loss", "swd+spectrun", "-o", str(tmp_path / "o.png")]) == 2
+    assert "did you mean 'swd+spectrum'" in _one_line(capsys)
+
+
 def test_directory_as_input(tmp_path, capsys):
     assert main(["texture", str(tmp_path), "-o", str(tmp_path / "o.png")]) == 2
     assert "directory" in _one_line(capsys)

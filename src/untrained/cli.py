@@ -337,6 +337,50 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import SweepSpec, run_sweep
+
+    spec = SweepSpec.load(args.spec)
+    directory = Path(args.output)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"output {directory}: cannot create it ({exc.strerror})") from None
+    if args.workers < 1:
+        raise UserError(f"--workers must be ≥ 1, got {args.workers}")
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(unit="run", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+    try:
+        rows = run_sweep(spec, directory, args.workers, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    failed = [r for r in rows if r.get("status") == "error"]
+    if not args.quiet:
+        print(f"{len(rows)} runs in {directory / 'results.csv'} ({len(failed)} failed)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .sweep import write_table
+
+    directory = Path(args.directory)
+    if not (directory / "runs").is_dir():
+        raise UserError(f"{directory} holds no sweep (no runs/ folder)")
+    rows = write_table(directory)
+    print(f"{len(rows)} runs → {directory / 'results.csv'}", file=sys.stderr)
+    return 0
+
+
 def cmd_nets(args: argparse.Namespace) -> int:
     from .nets.build import feature_sizes
 
@@ -458,6 +502,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_net_args(p)
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("sweep", allow_abbrev=False, help="run a sweep spec (TOML) into a folder of runs and a results table")
+    p.add_argument("spec", help="sweep spec, TOML (see untrained.sweep.spec)")
+    p.add_argument("-o", "--output", required=True, help="the sweep's folder (rerunning skips finished runs)")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes (threads are split between them)")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("report", allow_abbrev=False, help="rebuild a sweep folder's results table from its runs")
+    p.add_argument("directory")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("nets", allow_abbrev=False, help="list network presets, or show one's layers and JSON spec")
     p.add_argument("net", nargs="?", help="a preset name, followed by any network modifiers")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -64,19 +63,20 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> torch.T
         raise UserError(f"cannot read {p}: it is a directory")
     if p.stat().st_size == 0:
         raise UserError(f"cannot read {p}: the file is empty")
+    pillow_limit = Image.MAX_IMAGE_PIXELS
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as img:
-                w, h = img.size
-                if w * h > max_pixels:
-                    raise UserError(
-                        f"cannot read {p}: {w}×{h} pixels is more than the {max_pixels:,} allowed "
-                        "(a decompression bomb, or simply too large: downscale it first)"
-                    )
-                img.load()
-                img = ImageOps.exif_transpose(img)
-                arr = _to_float_array(img)
+        # Our own limit replaces Pillow's, so the refusal names the size the header claims.
+        Image.MAX_IMAGE_PIXELS = None
+        with Image.open(p) as img:
+            w, h = img.size
+            if w * h > max_pixels:
+                raise UserError(
+                    f"cannot read {p}: the header claims {w}×{h} pixels, more than the {max_pixels:,} allowed "
+                    "(a decompression bomb, or simply too large: downscale it first)"
+                )
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            arr = _to_float_array(img)
     except UserError:
         raise
     except UnidentifiedImageError:
@@ -85,6 +85,8 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> torch.T
         raise UserError(f"cannot read {p}: refused as a decompression bomb ({exc})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise UserError(f"cannot read {p}: damaged or truncated image ({exc})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = pillow_limit
     if arr.ndim != 3 or arr.shape[0] < 1 or arr.shape[1] < 1:
         raise UserError(f"cannot read {p}: image has no pixels")
     return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).unsqueeze(0).contiguous()

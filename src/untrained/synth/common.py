@@ -10,6 +10,7 @@ import torch
 
 from ..config import derive_seed
 from ..errors import UserError
+from ..registry import closest
 from ..losses import GramLoss, PatchLoss, SpectrumLoss, SWDLoss, TVLoss
 from ..nets import NetSpec, build, min_input_size
 from ..nets.init import validate as validate_init
@@ -24,8 +25,8 @@ def parse_loss(loss: str) -> tuple[str, bool]:
     """``"gram+spectrum"`` → ``("gram", True)``; unknown names are a :class:`UserError`."""
     base, *extra = loss.split("+")
     if base not in STYLE_LOSSES or extra not in ([], ["spectrum"]):
-        choices = ", ".join(STYLE_LOSSES + tuple(f"{b}+spectrum" for b in STYLE_LOSSES))
-        raise UserError(f"unknown loss {loss!r}; choose from {choices}")
+        choices = list(STYLE_LOSSES) + [f"{b}+spectrum" for b in STYLE_LOSSES]
+        raise UserError(f"unknown loss {loss!r}{closest(loss, choices)}; choose from {', '.join(choices)}")
     return base, bool(extra)
 
 

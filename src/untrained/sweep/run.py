@@ -1,0 +1,177 @@
+"""Running a sweep: one folder per run, resumable, a failing run recorded and skipped over.
+
+Each run writes ``runs/<key>/`` — ``image.png`` (with its resolved config), ``point.json`` (the
+axis values), ``history.json`` (loss per evaluation) and, last, ``metrics.json``: a run whose
+``metrics.json`` exists is finished and is skipped when the sweep is run again.  A run that
+raises writes ``error.json`` instead and the others go on.  Every file is written atomically,
+so a sweep killed at any moment leaves no torn file.  Runs go through a
+``concurrent.futures`` executor (a local process pool by default).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import csv
+import dataclasses
+import io
+import json
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from ..config import from_dict
+from ..errors import UserError
+from ..io import atomic_write_bytes, atomic_write_json, load_image, save_image
+from .spec import SweepSpec, run_key
+
+
+def task_config(task: str, cfg: dict[str, Any]):
+    """The task's config dataclass from a sweep run's plain configuration (``net`` given as
+    network options, e.g. ``{"net": "vgg19", "width": 0.5}``)."""
+    from ..nets.modify import NetOptions
+    from ..synth.doodle import DoodleConfig
+    from ..synth.invert import InvertConfig
+    from ..synth.style import StyleConfig
+    from ..synth.texture import TextureConfig
+
+    cls = {"texture": TextureConfig, "invert": InvertConfig, "style": StyleConfig, "doodle": DoodleConfig}[task]
+    cfg = dict(cfg)
+    net = cfg.pop("net", None)
+    config = from_dict(cls, cfg)
+    if net is not None:
+        try:
+            options = NetOptions(**net) if isinstance(net, dict) else NetOptions(net=str(net))
+        except TypeError as exc:
+            raise UserError(f"sweep spec: bad network options {net!r} ({exc})") from None
+        config = dataclasses.replace(config, net=options.apply(seed=cfg.get("seed", 0)))
+    return config
+
+
+def _run_task(task: str, inputs: dict[str, Any], config) -> tuple[Any, dict[str, float]]:
+    import untrained as U
+    from ..metrics import evaluate, texture_scores
+
+    if task == "texture":
+        paths = inputs["exemplar"] if isinstance(inputs["exemplar"], list) else [inputs["exemplar"]]
+        exemplars = [load_image(p) for p in paths]
+        result = U.texture(exemplars if len(exemplars) > 1 else exemplars[0], config)
+        return result, texture_scores(result.image, exemplars[0])
+    if task == "invert":
+        result = U.invert(load_image(inputs["image"]), config)
+        return result, dict(result.stats["scores"])
+    if task == "style":
+        content, style = load_image(inputs["content"]), load_image(inputs["style"])
+        result = U.style(content, style, config)
+        return result, evaluate(result.image, style, "style", content=content)
+    style = load_image(inputs["style"])
+    result = U.doodle(style, load_image(inputs["style_map"]), load_image(inputs["map"]),
+                      load_image(inputs["content"]) if inputs.get("content") else None, config)
+    return result, texture_scores(result.image, style)
+
+
+def run_one(task: str, inputs: dict[str, Any], config: dict[str, Any], point: dict[str, Any], folder: str) -> dict[str, Any]:
+    """Run one configuration into *folder*; returns its row (metrics, or the error)."""
+    out = Path(folder)
+    atomic_write_json(out / "point.json", {"point": point, "task": task, "inputs": inputs, "config": config})
+    start = time.perf_counter()
+    try:
+        result, scores = _run_task(task, inputs, task_config(task, config))
+    except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
+        error = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        atomic_write_json(out / "error.json", error)
+        return {"status": "error", "error": error["error"], **point}
+    seconds = time.perf_counter() - start
+    save_image(out / "image.png", result.image, result.config)
+    atomic_write_json(out / "history.json", {"loss": [h["loss"] for h in result.history],
+                                             "scale": [h["scale"] for h in result.history]})
+    metrics = {**{k: float(v) for k, v in scores.items()}, "seconds": round(seconds, 3),
+               "evaluations": result.stats["evaluations"]}
+    atomic_write_json(out / "metrics.json", metrics)  # last: marks the run finished
+    try:
+        (out / "error.json").unlink()
+    except FileNotFoundError:
+        pass
+    return {"status": "ok", **point, **metrics}
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def run_sweep(spec: SweepSpec, directory: str | Path, workers: int = 1,
+              executor: cf.Executor | None = None, progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    """Run every unfinished point of *spec* into ``directory/runs/<key>/`` and write the results
+    table.  *executor* may be any ``concurrent.futures.Executor`` (default: a process pool of
+    *workers*, the machine's threads split between them)."""
+    directory = Path(directory)
+    inputs = spec.input_paths()
+    jobs = []
+    for point in spec.points():
+        config = spec.config(point)
+        task_config(spec.task, config)  # validate before any work
+        key = run_key(spec.task, inputs, config)
+        folder = directory / "runs" / key
+        if (folder / "metrics.json").exists():
+            continue
+        jobs.append((spec.task, inputs, config, point, str(folder)))
+    total, done = len(jobs), 0
+    own = executor is None and workers > 1 and total > 1
+    if own:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        executor = cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(threads,))
+    try:
+        if executor is None:
+            for job in jobs:
+                run_one(*job)
+                done += 1
+                if progress:
+                    progress(done, total)
+        else:
+            futures = [executor.submit(run_one, *job) for job in jobs]
+            for future in cf.as_completed(futures):
+                future.result()
+                done += 1
+                if progress:
+                    progress(done, total)
+    finally:
+        if own:
+            executor.shutdown()
+    return write_table(directory, spec.axes)
+
+
+def collect(directory: str | Path) -> list[dict[str, Any]]:
+    """One row per run folder: its key, axis values, metrics or error."""
+    rows = []
+    for folder in sorted((Path(directory) / "runs").glob("*/")):
+        try:
+            info = json.loads((folder / "point.json").read_text())
+        except (OSError, ValueError):
+            continue
+        row = {"key": folder.name, **info["point"]}
+        if (folder / "metrics.json").exists():
+            row.update(status="ok", **json.loads((folder / "metrics.json").read_text()))
+        elif (folder / "error.json").exists():
+            row.update(status="error", error=json.loads((folder / "error.json").read_text())["error"])
+        else:
+            row.update(status="unfinished")
+        rows.append(row)
+    return rows
+
+
+def write_table(directory: str | Path, axes: list[str] | None = None) -> list[dict[str, Any]]:
+    """Write ``results.csv`` (one row per run, every axis and metric) atomically; return the rows."""
+    rows = collect(directory)
+    columns: list[str] = ["key", "status"] + list(axes or [])
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
+    atomic_write_bytes(Path(directory) / "results.csv", buf.getvalue().encode())
+    return rows

@@ -1,0 +1,155 @@
+"""Sweeps: spec parsing, keys, resumable runs, failures recorded, results table (issue #6)."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from untrained.cli import main
+from untrained.errors import UserError
+from untrained.io import save_image
+from untrained.sweep import SweepSpec, collect, run_key, run_sweep, task_config
+
+from conftest import make_texture
+
+SPEC = """
+task = "texture"
+[inputs]
+exemplar = "ex.png"
+[base]
+size = [32, 32]
+layers = ["conv1_1"]
+optim = {{ iterations = 1, scales = 1, lbfgs_max_iter = 3 }}
+net = {{ net = "vgg19", width = 0.25 }}
+[grid]
+"net.activation" = ["relu", "elu"]
+seed = [0, 1]
+{extra}
+"""
+
+
+@pytest.fixture
+def spec_file(tmp_path):
+    save_image(tmp_path / "ex.png", make_texture(40))
+    path = tmp_path / "sweep.toml"
+    path.write_text(SPEC.format(extra=""))
+    return path
+
+
+def test_points_grid_and_zip():
+    spec = SweepSpec.from_dict({"task": "texture", "inputs": {"exemplar": "x"}, "grid": {"a": [1, 2], "b.c": [3, 4, 5]},
+                                "zip": {"d": [6, 7], "e": [8, 9]}})
+    points = spec.points()
+    assert len(points) == 2 * 3 * 2 and {"a": 1, "b.c": 3, "d": 6, "e": 8} in points and {"a": 2, "b.c": 5, "d": 7, "e": 9} in points
+    assert spec.config({"b.c": 3, "a": 1}) == {"b": {"c": 3}, "a": 1}
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"task": "paint", "inputs": {"a": "b"}}, "task must be"),
+    ({"task": "texture"}, "inputs"),
+    ({"task": "texture", "inputs": {"exemplar": "x"}, "grid": {"seed": []}}, "non-empty list"),
+    ({"task": "texture", "inputs": {"exemplar": "x"}, "zip": {"a": [1], "b": [1, 2]}}, "equal lengths"),
+    ({"task": "texture", "inputs": {"exemplar": "x"}, "axes": {}}, "unknown section"),
+])
+def test_bad_specs(data, message):
+    with pytest.raises(UserError, match=message):
+        SweepSpec.from_dict(data)
+
+
+def test_keys_are_stable_and_distinct():
+    a = run_key("texture", {"e": "x"}, {"seed": 0, "size": [8, 8]})
+    assert a == run_key("texture", {"e": "x"}, {"size": [8, 8], "seed": 0})
+    assert a != run_key("texture", {"e": "x"}, {"seed": 1, "size": [8, 8]})
+
+
+def test_task_config_builds_nets_from_options():
+    cfg = task_config("texture", {"net": {"net": "champandard", "width": 0.5}, "size": [16, 16], "optim": {"iterations": 2}})
+    assert cfg.net.layers[0].channels == 24 and cfg.size == (16, 16) and cfg.optim.iterations == 2
+    with pytest.raises(UserError):
+        task_config("texture", {"net": {"netz": "vgg19"}})
+
+
+def test_sweep_runs_resumes_and_reports(spec_file, tmp_path):
+    out = tmp_path / "out"
+    rows = run_sweep(SweepSpec.load(spec_file), out)
+    assert len(rows) == 4 and all(r["status"] == "ok" for r in rows)
+    table = list(csv.DictReader((out / "results.csv").open()))
+    assert {r["net.activation"] for r in table} == {"relu", "elu"} and all(float(r["score"]) > 0 for r in table)
+    run = next((out / "runs").iterdir())
+    assert {p.name for p in run.iterdir()} >= {"image.png", "image.json", "point.json", "history.json", "metrics.json"}
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("metrics.json")}
+    run_sweep(SweepSpec.load(spec_file), out)  # again: everything finished is skipped
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("metrics.json")} == stamps
+
+
+def test_a_failing_run_is_recorded_and_the_others_finish(spec_file, tmp_path):
+    spec_file.write_text(SPEC.format(extra='"layers" = [["conv1_1"], ["conv9_9"]]'))
+    rows = run_sweep(SweepSpec.load(spec_file), tmp_path / "out")
+    assert sum(r["status"] == "error" for r in rows) == 4 and sum(r["status"] == "ok" for r in rows) == 4
+    assert any("conv9_9" in r["error"] for r in rows if r["status"] == "error")
+
+
+def test_process_pool_gives_the_same_images(spec_file, tmp_path):
+    run_sweep(SweepSpec.load(spec_file), tmp_path / "serial")
+    run_sweep(SweepSpec.load(spec_file), tmp_path / "pool", workers=2)
+    for png in (tmp_path / "serial" / "runs").rglob("image.png"):
+        twin = tmp_path / "pool" / "runs" / png.parent.name / "image.png"
+        assert png.read_bytes() == twin.read_bytes()
+
+
+def test_sigkill_loses_no_finished_run(spec_file, tmp_path):
+    spec_file.write_text(SPEC.format(extra='"optim.iterations" = [1, 2, 3]'))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "untrained", "sweep", str(spec_file), "-o", str(out), "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.rglob("metrics.json"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = {p.parent.name for p in out.rglob("metrics.json")}
+    assert len(finished) >= 2
+    for p in out.rglob("*.json"):
+        json.loads(p.read_text())  # no torn file
+    assert not list(out.rglob("*.tmp"))
+    rows = run_sweep(SweepSpec.load(spec_file), out)
+    assert len(rows) == 12 and all(r["status"] == "ok" for r in rows)
+    assert finished <= {r["key"] for r in rows}
+
+
+def test_cli_sweep_and_report(spec_file, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["sweep", str(spec_file), "-o", str(out), "--quiet"]) == 0
+    (out / "results.csv").unlink()
+    assert main(["report", str(out)]) == 0
+    assert len(list(csv.DictReader((out / "results.csv").open()))) == 4
+
+
+@pytest.mark.parametrize("args, fragment", [(["sweep", "{missing}", "-o", "{out}"], "no such file"),
+                                            (["sweep", "{bad}", "-o", "{out}"], "not valid TOML"),
+                                            (["report", "{out}"], "no sweep")])
+def test_cli_sweep_errors(tmp_path, capsys, args, fragment):
+    (tmp_path / "bad.toml").write_text("task = [")
+    (tmp_path / "o").mkdir()
+    args = [a.format(missing=tmp_path / "none.toml", bad=tmp_path / "bad.toml", out=tmp_path / "o") for a in args]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and fragment in err[-1]
+
+
+def test_two_sweeps_on_one_folder_do_not_corrupt_it(spec_file, tmp_path):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "untrained", "sweep", str(spec_file), "-o", str(out), "--quiet"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
+    for p in procs:
+        assert p.wait(timeout=300) == 0, p.stderr.read()
+    table = list(csv.DictReader((out / "results.csv").open()))
+    assert len(table) == 4 and all(r["status"] == "ok" for r in table)
+    for p in out.rglob("*.json"):
+        json.loads(p.read_text())
