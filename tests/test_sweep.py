@@ -27,6 +27,9 @@ size = [32, 32]
 layers = ["conv1_1"]
 optim = {{ iterations = 1, scales = 1, lbfgs_max_iter = 3 }}
 net = {{ net = "vgg19", width = 0.25 }}
+[labels]
+rows = "net.activation"
+cols = "seed"
 [grid]
 "net.activation" = ["relu", "elu"]
 seed = [0, 1]
@@ -81,6 +84,13 @@ def test_sweep_runs_resumes_and_reports(spec_file, tmp_path):
     assert len(rows) == 4 and all(r["status"] == "ok" for r in rows)
     table = list(csv.DictReader((out / "results.csv").open()))
     assert {r["net.activation"] for r in table} == {"relu", "elu"} and all(float(r["score"]) > 0 for r in table)
+    assert {p.name for p in out.iterdir()} >= {"results.csv", "contact_sheet.png", "loss_curves.png", "report.md"}
+    report = (out / "report.md").read_text()
+    assert "contact_sheet.png" in report and report.count("| ok |") == 4
+    from PIL import Image
+
+    with Image.open(out / "contact_sheet.png") as sheet:  # 2 rows (activation) × 2 columns (seed)
+        assert sheet.size == (170 + 2 * 160, 18 + 2 * 160)
     run = next((out / "runs").iterdir())
     assert {p.name for p in run.iterdir()} >= {"image.png", "image.json", "point.json", "history.json", "metrics.json"}
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("metrics.json")}
@@ -126,9 +136,11 @@ def test_sigkill_loses_no_finished_run(spec_file, tmp_path):
 def test_cli_sweep_and_report(spec_file, tmp_path, capsys):
     out = tmp_path / "o"
     assert main(["sweep", str(spec_file), "-o", str(out), "--quiet"]) == 0
-    (out / "results.csv").unlink()
+    for name in ("results.csv", "report.md", "contact_sheet.png", "loss_curves.png"):
+        (out / name).unlink()
     assert main(["report", str(out)]) == 0
     assert len(list(csv.DictReader((out / "results.csv").open()))) == 4
+    assert (out / "report.md").exists() and (out / "contact_sheet.png").exists() and (out / "loss_curves.png").exists()
 
 
 @pytest.mark.parametrize("args, fragment", [(["sweep", "{missing}", "-o", "{out}"], "no such file"),

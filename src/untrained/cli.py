@@ -371,13 +371,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .sweep import write_table
+    from .sweep import build_report
 
     directory = Path(args.directory)
     if not (directory / "runs").is_dir():
         raise UserError(f"{directory} holds no sweep (no runs/ folder)")
-    rows = write_table(directory)
-    print(f"{len(rows)} runs → {directory / 'results.csv'}", file=sys.stderr)
+    print(f"report → {build_report(directory)}", file=sys.stderr)
     return 0
 
 
@@ -511,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("report", allow_abbrev=False, help="rebuild a sweep folder's results table from its runs")
+    p = sub.add_parser("report", allow_abbrev=False, help="rebuild a sweep folder's results table, contact sheet, loss plot and report.md from its runs")
     p.add_argument("directory")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_report)

@@ -1,4 +1,5 @@
-"""Running a sweep: one folder per run, resumable, a failing run recorded and skipped over.
+"""Running a sweep: one folder per run, resumable, a failing run recorded and skipped over;
+at the end the report (table, contact sheet, loss curves, report.md) is rebuilt.
 
 Each run writes ``runs/<key>/`` — ``image.png`` (with its resolved config), ``point.json`` (the
 axis values), ``history.json`` (loss per evaluation) and, last, ``metrics.json``: a run whose
@@ -140,7 +141,10 @@ def run_sweep(spec: SweepSpec, directory: str | Path, workers: int = 1,
     finally:
         if own:
             executor.shutdown()
-    return write_table(directory, spec.axes)
+    from .report import build_report
+
+    build_report(directory, spec.axes, spec.labels)
+    return collect(directory)
 
 
 def collect(directory: str | Path) -> list[dict[str, Any]]:
