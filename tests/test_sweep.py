@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from untrained.cli import main
 from untrained.errors import UserError
@@ -87,8 +88,6 @@ def test_sweep_runs_resumes_and_reports(spec_file, tmp_path):
     assert {p.name for p in out.iterdir()} >= {"results.csv", "contact_sheet.png", "loss_curves.png", "report.md"}
     report = (out / "report.md").read_text()
     assert "contact_sheet.png" in report and report.count("| ok |") == 4
-    from PIL import Image
-
     with Image.open(out / "contact_sheet.png") as sheet:  # 2 rows (activation) × 2 columns (seed)
         assert sheet.size == (170 + 2 * 160, 18 + 2 * 160)
     run = next((out / "runs").iterdir())
@@ -127,7 +126,10 @@ def test_sigkill_loses_no_finished_run(spec_file, tmp_path):
     assert len(finished) >= 2
     for p in out.rglob("*.json"):
         json.loads(p.read_text())  # no torn file
-    assert not list(out.rglob("*.tmp"))
+    for p in out.rglob("*.png"):
+        Image.open(p).verify()
+    # a kill in the middle of a write may leave only a hidden temporary file, never a torn output
+    assert all(p.name.startswith(".") for p in out.rglob("*.tmp"))
     rows = run_sweep(SweepSpec.load(spec_file), out)
     assert len(rows) == 12 and all(r["status"] == "ok" for r in rows)
     assert finished <= {r["key"] for r in rows}
@@ -165,3 +167,29 @@ def test_two_sweeps_on_one_folder_do_not_corrupt_it(spec_file, tmp_path):
     assert len(table) == 4 and all(r["status"] == "ok" for r in table)
     for p in out.rglob("*.json"):
         json.loads(p.read_text())
+
+
+def test_dask_local_cluster_gives_the_same_runs(spec_file, tmp_path):
+    """The Dask path, with a LocalCluster: same keys and bytes as the serial run."""
+    pytest.importorskip("distributed")
+    from untrained.sweep.run import DaskExecutor
+
+    run_sweep(SweepSpec.load(spec_file), tmp_path / "serial")
+    with DaskExecutor(local=2) as executor:
+        rows = run_sweep(SweepSpec.load(spec_file), tmp_path / "dask", executor=executor)
+    assert len(rows) == 4 and all(r["status"] == "ok" for r in rows)
+    for png in (tmp_path / "serial" / "runs").rglob("image.png"):
+        assert png.read_bytes() == (tmp_path / "dask" / "runs" / png.parent.name / "image.png").read_bytes()
+
+
+def test_cli_dask_local(spec_file, tmp_path):
+    pytest.importorskip("distributed")
+    assert main(["sweep", str(spec_file), "-o", str(tmp_path / "d"), "--dask-local", "2", "--quiet"]) == 0
+    assert len(list((tmp_path / "d" / "runs").glob("*/metrics.json"))) == 4
+
+
+def test_unreachable_scheduler_is_one_line(spec_file, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    assert main(["sweep", str(spec_file), "-o", str(tmp_path / "d"), "--scheduler", "tcp://127.0.0.1:9", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot reach the Dask scheduler" in err[0]

@@ -360,7 +360,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
     try:
-        rows = run_sweep(spec, directory, args.workers, progress=progress)
+        if args.scheduler or args.dask_local:
+            from .sweep.run import DaskExecutor
+
+            with DaskExecutor(args.scheduler, args.dask_local) as executor:
+                rows = run_sweep(spec, directory, executor=executor, progress=progress)
+        else:
+            rows = run_sweep(spec, directory, args.workers, progress=progress)
     finally:
         if bar is not None:
             bar.close()
@@ -506,6 +512,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", help="sweep spec, TOML (see untrained.sweep.spec)")
     p.add_argument("-o", "--output", required=True, help="the sweep's folder (rerunning skips finished runs)")
     p.add_argument("--workers", type=int, default=1, help="parallel processes (threads are split between them)")
+    p.add_argument("--scheduler", help="run on a Dask cluster: tcp://HOST:PORT")
+    p.add_argument("--dask-local", type=int, default=0, metavar="N", help="start a Dask LocalCluster of N workers")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sweep)

@@ -103,6 +103,38 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+class DaskExecutor:
+    """Dask distributed behind the ``concurrent.futures`` interface (``client.get_executor``):
+    ``scheduler="tcp://host:port"`` joins a cluster, ``local=N`` starts a LocalCluster of N
+    single-threaded worker processes.  Lost workers are retried (``retries`` times); results
+    are gathered by this client.  Use as a context manager."""
+
+    def __init__(self, scheduler: str | None = None, local: int = 0, retries: int = 2):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise UserError("the Dask executor needs the 'distributed' package: pip install 'untrained[dask]'") from None
+        self.cluster = None
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout="10s")
+            except OSError as exc:
+                raise UserError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+        else:
+            self.cluster = LocalCluster(n_workers=max(1, local), threads_per_worker=1, processes=True,
+                                        dashboard_address=None)
+            self.client = Client(self.cluster)
+        self.executor = self.client.get_executor(retries=retries, pure=False)
+
+    def __enter__(self) -> cf.Executor:
+        return self.executor
+
+    def __exit__(self, *exc) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
 def run_sweep(spec: SweepSpec, directory: str | Path, workers: int = 1,
               executor: cf.Executor | None = None, progress: Callable[[int, int], None] | None = None) -> list[dict]:
     """Run every unfinished point of *spec* into ``directory/runs/<key>/`` and write the results
