@@ -203,7 +203,7 @@ def cmd_texture(args: argparse.Namespace) -> int:
     exemplars = [load_image(p) for p in args.exemplar]
     base, _ = parse_loss(args.loss)
     defaults = dict(DEFAULT_NETS[base])
-    if args.quality == "high":  # full width and twice the steps: better scores, ~3× the time
+    if args.quality == "high":  # full width and twice the steps: better scores, ~5× the time
         defaults.pop("width", None)
         args.optim_defaults = replace(args.optim_defaults, iterations=2 * args.optim_defaults.iterations)
     elif args.quality != "fast":
@@ -425,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("exemplar", nargs="+", help="exemplar image(s) (any format Pillow reads); several are blended")
     p.add_argument("--blend", type=parse_weights, default=None, help="weights of several exemplars, e.g. 0.7,0.3 (default equal)")
     p.add_argument("--tile", action="store_true", help="make the output tileable (seamless when repeated)")
-    p.add_argument("--quality", default="fast", help="fast (default: VGG-19 at half width) or high (full width, twice the steps)")
+    p.add_argument("--quality", default="fast", help="fast (default: VGG-19 at half width) or high (full width, twice the steps, ~5× the time)")
     p.add_argument("--spectrum-weight", type=finite, default=1.0, help="weight of the +spectrum term (default 1)")
     p.add_argument("--size", type=parse_size, default=None, help="output WIDTHxHEIGHT or one number (default: the exemplar's size)")
     p.add_argument("--layers", type=parse_layers, default=None, help="comma-separated layers (default: the net's style layers)")
