@@ -410,6 +410,15 @@ def cmd_nets(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_task_common(p: argparse.ArgumentParser, optim: OptimConfig, func, seed_default: int | None = 0) -> None:
+    """The flags every synthesis task shares (network, optimisation, output) and its handler."""
+    add_net_args(p)
+    add_optim_args(p, optim, seed_default)
+    add_output_args(p)
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=func)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .synth.doodle import DoodleConfig
     from .synth.invert import InvertConfig
@@ -435,22 +444,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", default="noise", help="starting image: noise or mean (default noise)")
     p.add_argument("--loss", default="gram", help="gram (He et al.; default, net vgg19), patch (Champandard's neural patches; net champandard) or swd (Heitz et al.'s sliced Wasserstein); +spectrum adds Liu et al.'s Fourier term, e.g. gram+spectrum")
     p.add_argument("--variety", type=finite, default=0.0, help="patch loss: penalise reusing the same exemplar patch (neural-doodle's --variety)")
-    add_net_args(p)
-    add_optim_args(p, TextureConfig().optim)
-    add_output_args(p)
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_texture)
+    add_task_common(p, TextureConfig().optim, cmd_texture)
 
     p = sub.add_parser("invert", allow_abbrev=False, help="reconstruct an image from one layer's activations (He et al. 2016)")
     p.add_argument("image", help="the image to invert")
     p.add_argument("--layer", default="conv3_1", help="any layer of the net, pooling layers included (default conv3_1)")
     p.add_argument("--size", type=parse_size, default=None, help="resize the image to WIDTHxHEIGHT first")
     p.add_argument("--smoothness", type=finite, default=0.0, help="total-variation weight (default 0)")
-    add_net_args(p)
-    add_optim_args(p, InvertConfig().optim)
-    add_output_args(p)
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_invert)
+    add_task_common(p, InvertConfig().optim, cmd_invert)
 
     p = sub.add_parser("style", allow_abbrev=False, help="style transfer: CONTENT repainted in the style of STYLE (Gatys; He et al.; Du 2020)")
     p.add_argument("content", help="content image")
@@ -470,11 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variety", type=finite, default=None, help="patch loss variety")
     p.add_argument("--init", default=None, help="content (default), noise or style")
     p.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=None, help="He et al.'s automatic per-term weights (default off)")
-    add_net_args(p)
-    add_optim_args(p, StyleConfig().optim, seed_default=None)
-    add_output_args(p)
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_style)
+    add_task_common(p, StyleConfig().optim, cmd_style, seed_default=None)
 
     p = sub.add_parser("doodle", allow_abbrev=False, help="Neural Doodle: paint a semantic map from a style image and its map (Champandard 2016)")
     p.add_argument("--style", required=True, help="style image; its map is STYLE_sem.png beside it unless --style-map")
@@ -490,11 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smoothness", type=finite, default=None, help="total-variation weight (default 0)")
     p.add_argument("--variety", type=finite, default=None, help="penalise reusing the same style patch (default 0)")
     p.add_argument("--init", default=None, help="noise (default), content or mean")
-    add_net_args(p)
-    add_optim_args(p, DoodleConfig().optim, seed_default=None)
-    add_output_args(p)
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_doodle)
+    add_task_common(p, DoodleConfig().optim, cmd_doodle, seed_default=None)
 
     p = sub.add_parser("score", allow_abbrev=False, help="objective metrics of an output against its reference (no pretrained nets)")
     p.add_argument("output", help="the synthesised image")
