@@ -193,3 +193,25 @@ def test_unreachable_scheduler_is_one_line(spec_file, tmp_path, capsys):
     assert main(["sweep", str(spec_file), "-o", str(tmp_path / "d"), "--scheduler", "tcp://127.0.0.1:9", "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot reach the Dask scheduler" in err[0]
+
+
+def test_reproduce_list(capsys):
+    assert main(["reproduce", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("champandard2016-activation", "champandard2016-downsampling", "champandard2016-units",
+                 "champandard2016-depth", "he2016-texture"):
+        assert name in out
+
+
+@pytest.mark.parametrize("name, runs", [("champandard2016-activation", 3), ("champandard2016-downsampling", 3),
+                                        ("champandard2016-units", 3), ("champandard2016-depth", 2), ("he2016-texture", 5)])
+def test_reproduce_quick(tmp_path, name, runs):
+    assert main(["reproduce", name, "-o", str(tmp_path / name), "--quick"]) == 0
+    table = list(csv.DictReader((tmp_path / name / "results.csv").open()))
+    assert len(table) == runs and all(r["status"] == "ok" for r in table)
+    assert (tmp_path / name / "contact_sheet.png").exists()
+
+
+def test_reproduce_unknown_name(tmp_path, capsys):
+    assert main(["reproduce", "champandard2016-activaton", "-o", str(tmp_path / "x")]) == 2
+    assert "did you mean 'champandard2016-activation'" in capsys.readouterr().err

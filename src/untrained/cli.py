@@ -376,6 +376,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .sweep import run_sweep
+    from .sweep.reproduce import load_recipe, recipes
+
+    if args.list or not args.name:
+        for name, about in recipes().items():
+            print(f"{name:32s} {about}")
+        return 0 if args.list else EXIT_USER
+    if not args.output:
+        raise UserError("reproduce: give an output folder with -o")
+    spec = load_recipe(args.name, args.quick)
+    directory = Path(args.output)
+    directory.mkdir(parents=True, exist_ok=True)
+    rows = run_sweep(spec, directory, args.workers)
+    failed = [r for r in rows if r.get("status") == "error"]
+    print(f"{args.name}: {len(rows)} runs, report in {directory / 'report.md'} ({len(failed)} failed)", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .sweep import build_report
 
@@ -510,6 +529,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("reproduce", allow_abbrev=False, help="run one of the papers' experiments (bundled sweep specs)")
+    p.add_argument("name", nargs="?", help="experiment name (see --list)")
+    p.add_argument("-o", "--output", help="the experiment's folder")
+    p.add_argument("--list", action="store_true", help="list the experiments")
+    p.add_argument("--quick", action="store_true", help="tiny runs (48², 3 evaluations) to check the pipeline")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("report", allow_abbrev=False, help="rebuild a sweep folder's results table, contact sheet, loss plot and report.md from its runs")
     p.add_argument("directory")

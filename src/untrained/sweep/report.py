@@ -92,8 +92,8 @@ def build_report(directory: str | Path, axes: list[str] | None = None, labels: d
                                                           "swd", "spectrum", "color", "gram_random", "copy", "psnr",
                                                           "ssim", "relative_feature_error", "content_ssim", "content_edges"})
     labels = labels or {}
-    row_axis = labels.get("rows") or (axes[0] if axes else None)
-    col_axis = labels.get("cols") or (axes[1] if len(axes) > 1 else None)
+    col_axis = labels.get("cols") or (axes[1] if len(axes) > 1 else (axes[0] if axes else None))
+    row_axis = labels.get("rows") or next((a for a in axes if a != col_axis), None)
     sheet = contact_sheet(directory, rows, row_axis, col_axis)
     plot = loss_plot(directory, rows, axes)
     metric_cols = [c for c in ("score", "swd", "spectrum", "color", "gram_random", "copy", "psnr", "ssim",
