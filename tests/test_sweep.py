@@ -199,12 +199,14 @@ def test_reproduce_list(capsys):
     assert main(["reproduce", "--list"]) == 0
     out = capsys.readouterr().out
     for name in ("champandard2016-activation", "champandard2016-downsampling", "champandard2016-units",
-                 "champandard2016-depth", "he2016-texture"):
+                 "champandard2016-depth", "he2016-texture", "du2020-fig2", "du2020-fig8"):
         assert name in out
 
 
 @pytest.mark.parametrize("name, runs", [("champandard2016-activation", 3), ("champandard2016-downsampling", 3),
-                                        ("champandard2016-units", 3), ("champandard2016-depth", 2), ("he2016-texture", 5)])
+                                        ("champandard2016-units", 3), ("champandard2016-depth", 2), ("he2016-texture", 5),
+                                        ("du2020-fig2", 3), ("du2020-fig4", 6), ("du2020-fig5", 7), ("du2020-fig6", 8),
+                                        ("du2020-fig7", 5), ("du2020-fig8", 4)])
 def test_reproduce_quick(tmp_path, name, runs):
     assert main(["reproduce", name, "-o", str(tmp_path / name), "--quick"]) == 0
     table = list(csv.DictReader((tmp_path / name / "results.csv").open()))
