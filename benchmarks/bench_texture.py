@@ -16,7 +16,6 @@ suite's `score` against the exemplar; then the ratio (a)/(b).  Nothing here is a
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 import untrained as U  # noqa: E402
 from untrained.metrics import score  # noqa: E402
 from untrained.nets.build import layer_table  # noqa: E402
-from untrained.synth.loop import OptimConfig, resize  # noqa: E402
+from untrained.synth.loop import OptimConfig  # noqa: E402
 from untrained.synth.texture import TextureConfig  # noqa: E402
 
 

@@ -35,7 +35,7 @@ def main() -> None:
     if not args.images and shared.is_dir():
         images += [shared / n for n in ("2.jpg", "3.jpg", "tom.jpg")]  # 1.jpg and 4.jpg are the bundled water and ink
     torch.set_num_threads(2)
-    print(f"| image | loss | score | swd | spectrum | color | gram_random | copy | seconds |")
+    print("| image | loss | score | swd | spectrum | color | gram_random | copy | seconds |")
     print("|---|---|---|---|---|---|---|---|---|")
     for path in images:
         exemplar = U.load_image(path)

@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from . import __version__
 from .config import to_dict
@@ -406,8 +406,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_nets(args: argparse.Namespace) -> int:
-    from .nets.build import feature_sizes
-
     if not args.net:
         for name in PRESETS.names():
             print(f"{name:16s} {PRESETS.help(name)}")

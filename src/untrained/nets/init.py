@@ -12,7 +12,6 @@ Trained parameters are bring-your-own: ``trained:FILE``, ``shuffled:FILE`` and
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path

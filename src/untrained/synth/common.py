@@ -50,6 +50,22 @@ def finite_nonneg(value: float, what: str) -> float:
     return float(value)
 
 
+def resolve_size(size, default: tuple[int, int]) -> tuple[int, int]:
+    """The output size (H, W): *size*, or *default* when it is ``None``; a :class:`UserError`
+    unless two positive numbers."""
+    resolved = tuple(size) if size is not None else tuple(default)
+    if len(resolved) != 2 or min(resolved) < 1:
+        raise UserError(f"size must be two positive numbers, got {size}")
+    return int(resolved[0]), int(resolved[1])
+
+
+def check_choice(value: str, choices, what: str) -> str:
+    """*value* if it is one of *choices*, else a :class:`UserError` listing them."""
+    if value not in choices:
+        raise UserError(f"unknown {what} {value!r}; choose from {', '.join(choices)}")
+    return value
+
+
 def check_net(net: NetSpec, *layer_groups: Iterable[str]) -> None:
     """Every named layer exists and the initialisers are valid."""
     for group in layer_groups:

@@ -24,7 +24,8 @@ from ..nets import NetSpec, preset
 from ..nets.build import feature_sizes
 from ..objective import Objective, Term
 from ..resources import check_memory
-from .common import NetProblem, check_image, check_net, check_sizes, finite_nonneg, image_digest, scaled, style_terms, tv_term
+from .common import (NetProblem, check_choice, check_image, check_net, check_sizes, finite_nonneg, image_digest,
+                     resolve_size, scaled, style_terms, tv_term)
 from .loop import Iterate, OptimConfig, Result, Synthesis, noise, resize
 
 #: A colour counts as a region when it covers at least this fraction of a map.
@@ -98,16 +99,13 @@ class DoodleConfig:
 
     def resolved(self, map_size: tuple[int, int], style_size: tuple[int, int]) -> "DoodleConfig":
         """Fill defaults and check every setting."""
-        if self.init not in INITS:
-            raise UserError(f"unknown init {self.init!r}; choose from {', '.join(INITS)}")
-        size = tuple(self.size) if self.size is not None else tuple(map_size)
-        if len(size) != 2 or min(size) < 1:
-            raise UserError(f"size must be two positive numbers, got {self.size}")
+        check_choice(self.init, INITS, "init")
+        size = resolve_size(self.size, map_size)
         style_layers = tuple(self.style_layers) or self.net.style_layers
         content_layers = tuple(self.content_layers) or self.net.content_layers
         check_net(self.net, style_layers, content_layers)
         cfg = dataclasses.replace(
-            self, size=(int(size[0]), int(size[1])), style_layers=style_layers, content_layers=content_layers,
+            self, size=size, style_layers=style_layers, content_layers=content_layers,
             optim=self.optim.resolved(), **{k: finite_nonneg(getattr(self, k), k.replace("_", " ")) for k in
                                             ("style_weight", "content_weight", "semantic_weight", "smoothness", "variety")},
         )

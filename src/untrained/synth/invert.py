@@ -12,12 +12,12 @@ from typing import Callable
 import torch
 
 from ..config import to_dict
-from ..errors import UserError
 from ..losses import ContentLoss
 from ..nets import NetSpec, preset
 from ..objective import Objective, Term
 from ..resources import check_memory
-from .common import NetProblem, check_image, check_net, check_sizes, finite_nonneg, image_digest, scaled, tv_term
+from .common import (NetProblem, check_image, check_net, check_sizes, finite_nonneg, image_digest, resolve_size,
+                     scaled, tv_term)
 from .loop import Iterate, OptimConfig, Result, Synthesis, noise
 
 
@@ -35,11 +35,9 @@ class InvertConfig:
 
     def resolved(self, image_size: tuple[int, int]) -> "InvertConfig":
         """Fill the size and check every setting."""
-        size = tuple(self.size) if self.size is not None else tuple(image_size)
-        if len(size) != 2 or min(size) < 1:
-            raise UserError(f"size must be two positive numbers, got {self.size}")
+        size = resolve_size(self.size, image_size)
         check_net(self.net, [self.layer])
-        cfg = dataclasses.replace(self, size=(int(size[0]), int(size[1])), optim=self.optim.resolved(),
+        cfg = dataclasses.replace(self, size=size, optim=self.optim.resolved(),
                                   smoothness=finite_nonneg(self.smoothness, "smoothness"))
         check_sizes(self.net, [self.layer], cfg.size, cfg.optim.scales, {})
         return cfg

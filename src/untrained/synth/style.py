@@ -18,7 +18,7 @@ from ..losses import ContentLoss
 from ..nets import NetSpec, preset
 from ..objective import Objective, Term
 from ..resources import check_memory
-from .common import (NetProblem, blend_weights, check_image, check_net, check_sizes, finite_nonneg,
+from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, finite_nonneg,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
 from .loop import Iterate, OptimConfig, Result, Synthesis, noise, resize
 
@@ -65,20 +65,15 @@ class StyleConfig:
     def resolved(self, content_size: tuple[int, int], style_size: tuple[int, int], styles: int = 1) -> "StyleConfig":
         """Fill defaults and check every setting."""
         base, _ = parse_loss(self.loss)
-        if self.preserve_color not in PRESERVE_COLOR:
-            raise UserError(f"unknown colour preservation {self.preserve_color!r}; choose from {', '.join(PRESERVE_COLOR)}")
-        if self.init not in INITS:
-            raise UserError(f"unknown init {self.init!r}; choose from {', '.join(INITS)}")
-        if self.gram_scale not in GRAM_SCALES:
-            raise UserError(f"unknown gram scale {self.gram_scale!r}; choose from {', '.join(GRAM_SCALES)}")
-        size = tuple(self.size) if self.size is not None else tuple(content_size)
-        if len(size) != 2 or min(size) < 1:
-            raise UserError(f"size must be two positive numbers, got {self.size}")
+        check_choice(self.preserve_color, PRESERVE_COLOR, "colour preservation")
+        check_choice(self.init, INITS, "init")
+        check_choice(self.gram_scale, GRAM_SCALES, "gram scale")
+        size = resolve_size(self.size, content_size)
         content_layers = tuple(self.content_layers) or self.net.content_layers
         style_layers = tuple(self.style_layers) or self.net.style_layers
         check_net(self.net, content_layers, style_layers)
         cfg = dataclasses.replace(
-            self, size=(int(size[0]), int(size[1])), content_layers=content_layers, style_layers=style_layers,
+            self, size=size, content_layers=content_layers, style_layers=style_layers,
             optim=self.optim.resolved(), content_weight=finite_nonneg(self.content_weight, "content weight"),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"), variety=finite_nonneg(self.variety, "variety"),

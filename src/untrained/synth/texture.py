@@ -13,10 +13,10 @@ import torch
 
 from ..config import to_dict
 from ..errors import UserError
-from ..nets import NetSpec, preset
+from ..nets import NetSpec
 from ..objective import Objective
 from ..resources import check_memory
-from .common import (NetProblem, blend_weights, check_image, check_net, check_sizes, finite_nonneg,
+from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, finite_nonneg,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
 from .loop import Iterate, OptimConfig, Result, Synthesis, noise
 
@@ -72,18 +72,15 @@ class TextureConfig:
         net = self.net or default_net(self.loss)
         if self.tile:
             net = net.replace(padding="circular")
-        size = tuple(self.size) if self.size is not None else tuple(exemplar_size)
-        if len(size) != 2 or min(size) < 1:
-            raise UserError(f"size must be two positive numbers, got {self.size}")
+        size = resolve_size(self.size, exemplar_size)
         layers = tuple(self.layers) or net.style_layers
         if not layers:
             raise UserError(f"net {net.name} has no default style layers: name some with --layers")
         check_net(net, layers)
-        if self.init not in INITS:
-            raise UserError(f"unknown init {self.init!r}; choose from {', '.join(INITS)}")
+        check_choice(self.init, INITS, "init")
         blend = blend_weights(tuple(self.blend), exemplars, loss=self.loss)  # before the sizes: clearer errors first
         cfg = dataclasses.replace(
-            self, net=net, size=(int(size[0]), int(size[1])), layers=layers, optim=self.optim.resolved(),
+            self, net=net, size=size, layers=layers, optim=self.optim.resolved(),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"),
             variety=finite_nonneg(self.variety, "variety"),
