@@ -16,6 +16,7 @@ from untrained.cli import main
 from untrained.errors import UserError
 from untrained.io import save_image
 from untrained.sweep import SweepSpec, collect, run_key, run_sweep, task_config
+from untrained.sweep.reproduce import load_recipe
 
 from conftest import make_texture
 
@@ -217,3 +218,58 @@ def test_reproduce_quick(tmp_path, name, runs):
 def test_reproduce_unknown_name(tmp_path, capsys):
     assert main(["reproduce", "champandard2016-activaton", "-o", str(tmp_path / "x")]) == 2
     assert "did you mean 'champandard2016-activation'" in capsys.readouterr().err
+
+
+def test_reproduce_new_recipes_quick(tmp_path):
+    """He et al.'s inversion (random vs greedy, seeds) and style recipes run end to end; the
+    inversion report averages over seeds."""
+    assert main(["reproduce", "he2016-inversion", "-o", str(tmp_path / "inv"), "--quick"]) == 0
+    table = list(csv.DictReader((tmp_path / "inv" / "results.csv").open()))
+    assert len(table) == 12 and {r["net.greedy"] for r in table} == {"0", "2"}
+    assert all(r["status"] == "ok" and float(r["relative_feature_error"]) >= 0 for r in table)
+    assert main(["reproduce", "he2016-style", "-o", str(tmp_path / "st"), "--quick"]) == 0
+    assert len(list(csv.DictReader((tmp_path / "st" / "results.csv").open()))) == 3
+
+
+def test_reproduce_points_needing_trained_weights(tmp_path, vgg_file, capsys):
+    """Without --weights-file Du's trained points are left out with a note (Fig. 3 entirely
+    refused); with a file they run with it."""
+    assert main(["reproduce", "du2020-fig3", "-o", str(tmp_path / "f3"), "--quick"]) == 2
+    assert "--weights-file" in capsys.readouterr().err
+    assert main(["reproduce", "du2020-fig3", "-o", str(tmp_path / "f3"), "--quick", "--weights-file", vgg_file]) == 0
+    table = list(csv.DictReader((tmp_path / "f3" / "results.csv").open()))
+    assert len(table) == 4 and all(r["status"] == "ok" for r in table)
+    config = json.loads(next((tmp_path / "f3" / "runs").glob("*/point.json")).read_text())["config"]
+    assert config["net"]["weights"] == f"trained:{Path(vgg_file).resolve()}"
+    spec, notes = load_recipe("du2020-fig5", quick=True)
+    assert notes == ["left out (needs --weights-file): net.weights=binarized:FILE:0.1"]
+    assert len(spec.points()) == 7
+    spec, notes = load_recipe("du2020-fig5", quick=True, weights_file=vgg_file)
+    assert notes == [] and len(spec.points()) == 8
+    assert main(["reproduce", "du2020-fig3", "-o", str(tmp_path / "x"), "--weights-file", str(tmp_path / "no.pth")]) == 2
+
+
+def test_reproduce_input_override(tmp_path, exemplar_file, capsys):
+    assert main(["reproduce", "du2020-fig2", "-o", str(tmp_path / "f2"), "--quick", "--input", f"style={exemplar_file}"]) == 0
+    info = json.loads((tmp_path / "f2" / "sweep.json").read_text())
+    assert info["inputs"]["style"] == str(Path(exemplar_file).resolve())
+    assert main(["reproduce", "du2020-fig2", "-o", str(tmp_path / "f2"), "--input", "exemplar=x.png"]) == 2
+    assert "has no input 'exemplar'" in capsys.readouterr().err
+    assert main(["reproduce", "du2020-fig2", "-o", str(tmp_path / "f2"), "--input", "style"]) == 2
+    assert "KEY=PATH" in capsys.readouterr().err
+
+
+def test_report_notes_survive_a_rebuild(tmp_path, spec_file):
+    spec = SweepSpec.load(spec_file)
+    run_sweep(spec, tmp_path / "s", notes=["left out: something"])
+    assert main(["report", str(tmp_path / "s")]) == 0
+    assert "- left out: something" in (tmp_path / "s" / "report.md").read_text()
+
+
+def test_report_rebuild_keeps_labels_and_spec_order(tmp_path, spec_file):
+    assert main(["sweep", str(spec_file), "-o", str(tmp_path / "s"), "--quiet"]) == 0
+    before = (tmp_path / "s" / "report.md").read_text()
+    runs = [line.split(" | ")[2:4] for line in before.splitlines() if "| ok |" in line]
+    assert runs == [["relu", "0"], ["relu", "1"], ["elu", "0"], ["elu", "1"]]  # the spec's order
+    assert main(["report", str(tmp_path / "s")]) == 0
+    assert (tmp_path / "s" / "report.md").read_text() == before

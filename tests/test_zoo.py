@@ -11,28 +11,8 @@ from untrained.nets.greedy import greedy_select, reconstruction_error
 from untrained.nets.init import InitContext, basic_filters, designed_count, designed_kernels, draw, expand_rgb, load_trained
 from untrained.nets.modify import NetOptions, make
 
-VGG19_CONV_INDICES = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]
+from conftest import fake_vgg19_state
 
-
-def fake_vgg19_state(seed=0):
-    """A torchvision-format VGG-19 `features` state dict with random values."""
-    g = torch.Generator().manual_seed(seed)
-    state, cin = {}, 3
-    convs = [l for l in preset("vgg19").layers if l.op == "conv"]
-    for idx, layer in zip(VGG19_CONV_INDICES, convs):
-        state[f"features.{idx}.weight"] = torch.randn(layer.channels, cin, 3, 3, generator=g) * 0.05
-        state[f"features.{idx}.bias"] = torch.randn(layer.channels, generator=g)
-        cin = layer.channels
-    state["classifier.0.weight"] = torch.randn(10, 10, generator=g)  # ignored: not 4-D
-    return state
-
-
-@pytest.fixture
-def vgg_file(tmp_path):
-    path = tmp_path / "vgg19.pth"
-    torch.save(fake_vgg19_state(), path)
-    load_trained.cache_clear()
-    return str(path)
 
 
 # --- presets ---------------------------------------------------------------------------------

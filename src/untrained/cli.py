@@ -386,10 +386,23 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         return 0 if args.list else EXIT_USER
     if not args.output:
         raise UserError("reproduce: give an output folder with -o")
-    spec = load_recipe(args.name, args.quick)
+    inputs = {}
+    for item in args.input:
+        key, sep, path = item.partition("=")
+        if not sep or not key or not path:
+            raise UserError(f"--input takes KEY=PATH (e.g. style=picasso.jpg), got {item!r}")
+        inputs[key] = path
+    spec, notes = load_recipe(args.name, args.quick, inputs, args.weights_file)
     directory = Path(args.output)
-    directory.mkdir(parents=True, exist_ok=True)
-    rows = run_sweep(spec, directory, args.workers)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"output {directory}: cannot create it ({exc.strerror})") from None
+    if args.workers < 1:
+        raise UserError(f"--workers must be ≥ 1, got {args.workers}")
+    for note in notes:
+        print(f"{args.name}: {note}", file=sys.stderr)
+    rows = run_sweep(spec, directory, args.workers, notes=notes)
     failed = [r for r in rows if r.get("status") == "error"]
     print(f"{args.name}: {len(rows)} runs, report in {directory / 'report.md'} ({len(failed)} failed)", file=sys.stderr)
     return 1 if failed else 0
@@ -534,6 +547,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the experiments")
     p.add_argument("--quick", action="store_true", help="tiny runs (48², 3 evaluations) to check the pipeline")
     p.add_argument("--workers", type=int, default=1, help="parallel processes")
+    p.add_argument("--input", action="append", default=[], metavar="KEY=PATH",
+                   help="use your image for one of the experiment's inputs (content, style, exemplar, image); repeatable")
+    p.add_argument("--weights-file", metavar="PATH",
+                   help="a trained VGG-19 state dict (torchvision layout) for the points that compare against "
+                        "trained weights (Du 2020 Figs. 3-5); without it they are left out")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_reproduce)
 

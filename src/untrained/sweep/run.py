@@ -136,12 +136,16 @@ class DaskExecutor:
 
 
 def run_sweep(spec: SweepSpec, directory: str | Path, workers: int = 1,
-              executor: cf.Executor | None = None, progress: Callable[[int, int], None] | None = None) -> list[dict]:
+              executor: cf.Executor | None = None, progress: Callable[[int, int], None] | None = None,
+              notes: list[str] | None = None) -> list[dict]:
     """Run every unfinished point of *spec* into ``directory/runs/<key>/`` and write the results
     table.  *executor* may be any ``concurrent.futures.Executor`` (default: a process pool of
-    *workers*, the machine's threads split between them)."""
+    *workers*, the machine's threads split between them).  The spec's axes, labels and *notes*
+    (e.g. points left out) go to ``sweep.json`` so ``untrained report`` rebuilds the same report."""
     directory = Path(directory)
     inputs = spec.input_paths()
+    atomic_write_json(directory / "sweep.json", {"task": spec.task, "inputs": inputs, "axes": spec.axes,
+                                                 "values": {**spec.grid, **spec.zip}, "labels": spec.labels, "notes": list(notes or [])})
     jobs = []
     for point in spec.points():
         config = spec.config(point)
@@ -175,7 +179,7 @@ def run_sweep(spec: SweepSpec, directory: str | Path, workers: int = 1,
             executor.shutdown()
     from .report import build_report
 
-    build_report(directory, spec.axes, spec.labels)
+    build_report(directory)
     return collect(directory)
 
 
