@@ -117,6 +117,9 @@ def test_scale_sizes():
         (dict(optim=OptimConfig(iterations=0)), "iterations"),
         (dict(optim=OptimConfig(optimizer="adma")), "did you mean"),
         (dict(optim=OptimConfig(lr=-1.0)), "learning rate"),
+        (dict(optim=OptimConfig(scale_evaluations=(10, 0))), "evaluations per scale"),
+        (dict(optim=OptimConfig(plateau=1.5)), "plateau"),
+        (dict(refine_layers=("conv9_9",)), "no layer"),
         (dict(layers=("conv5_1",), size=(32, 32), optim=OptimConfig(scales=3)), "coarsest"),
     ],
 )
@@ -144,3 +147,61 @@ def test_nan_gradients_become_zero(texture32, monkeypatch):
     monkeypatch.setattr(Objective, "forward", poisoned)
     r = U.texture(texture32, _cfg(size=(32, 32), optim=OptimConfig(optimizer="adam", iterations=3, scales=1)))
     assert torch.isfinite(r.image).all()
+
+
+# --- the fast schedule (issue #7) ----------------------------------------------------------------
+
+
+def _per_scale(result) -> list[int]:
+    return [sum(1 for h in result.history if h["scale"] == s) for s in range(len(result.stats["scale_sizes"]))]
+
+
+def test_scale_evaluations_cap_the_finest_scales_counted_backwards(texture32):
+    optim = OptimConfig(iterations=3, scales=3, lbfgs_max_iter=5, scale_evaluations=(7, 4))
+    assert [optim.evaluation_cap(s, 3) for s in range(3)] == [15, 7, 4] and optim.max_evaluations() == 26
+    assert [optim.evaluation_cap(s, 2) for s in range(2)] == [7, 4]
+    r = U.texture(texture32, _cfg(size=(32, 32), optim=optim))
+    counts = _per_scale(r)
+    assert counts[1] <= 7 and counts[2] <= 4 and counts[0] > 7  # L-BFGS may stop early, never late
+
+
+def test_plateau_ends_a_scale_early(texture32):
+    optim = OptimConfig(iterations=6, scales=1, lbfgs_max_iter=4)
+    full = U.texture(texture32, _cfg(size=(32, 32), optim=optim))
+    early = U.texture(texture32, _cfg(size=(32, 32), optim=dataclasses.replace(optim, plateau=0.999)))
+    assert len(early.history) == 8 < len(full.history)  # the second step's gain is under 99.9 %: stop
+
+
+def test_refine_layers_default_and_use(texture32):
+    """With the net's default layers the scales after the coarsest drop the deepest (Gram, SWD);
+    named layers, the patch loss and an empty tuple keep every layer everywhere."""
+    default = TextureConfig(size=(64, 64)).resolved((64, 64))
+    assert default.refine_layers == default.layers[:-1] and len(default.layers) == 3
+    assert TextureConfig(size=(64, 64), refine_layers=()).resolved((64, 64)).refine_layers == default.layers
+    named = TextureConfig(size=(64, 64), layers=("conv1_1", "conv2_1")).resolved((64, 64))
+    assert named.refine_layers == named.layers
+    r = U.texture(texture32, _cfg(size=(32, 32), layers=("conv1_1", "conv2_1"), refine_layers=("conv1_1",),
+                                  optim=OptimConfig(iterations=1, scales=2, lbfgs_max_iter=3)))
+    terms = {s: {k for k in h if k.startswith("gram:")} for h in r.history for s in [h["scale"]]}
+    assert len(terms[0]) == 2 and len(terms[1]) == 1
+
+
+def test_channels_last_changes_speed_not_the_result(texture32):
+    optim = OptimConfig(iterations=1, scales=1, lbfgs_max_iter=5)
+    a = U.texture(texture32, _cfg(size=(32, 32), optim=optim))
+    b = U.texture(texture32, _cfg(size=(32, 32), optim=dataclasses.replace(optim, channels_last=True)))
+    assert torch.allclose(a.image, b.image, atol=1e-3)
+
+
+def test_cli_schedule_flags(exemplar_file, tmp_path, capsys):
+    from untrained.cli import main
+    import json
+
+    out = tmp_path / "t.png"
+    assert main(["texture", str(exemplar_file), "--size", "32", "-o", str(out), "--quiet", "--scales", "2",
+                 "--scale-evaluations", "6,3", "--refine-layers", "conv1_1", "--plateau", "0.5"]) == 0
+    cfg = json.loads(out.with_suffix(".json").read_text())["config"]
+    assert cfg["optim"]["scale_evaluations"] == [6, 3] and cfg["refine_layers"] == ["conv1_1"]
+    assert cfg["optim"]["plateau"] == 0.5
+    assert main(["texture", str(exemplar_file), "--scale-evaluations", "x", "-o", str(out)]) == 2
+    assert "--scale-evaluations" in capsys.readouterr().err

@@ -18,7 +18,7 @@ from ..objective import Objective
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, finite_nonneg,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
-from .loop import Iterate, OptimConfig, Result, Synthesis, noise
+from .loop import Iterate, OptimConfig, Result, Synthesis, noise, scale_sizes
 
 #: The net ``untrained texture`` uses unless told otherwise, by loss, as network options.  Gram
 #: and SWD use VGG-19 at half width: in benchmarks/bench_texture.py it scored better than the
@@ -34,6 +34,9 @@ def default_net(loss: str) -> NetSpec:
 
     return NetOptions(**DEFAULT_NETS[parse_loss(loss)[0]]).apply()
 INITS = ("noise", "mean")
+#: Evaluation caps of the finest scales (``OptimConfig.scale_evaluations``) by default: see the
+#: Speed section of the README for the measurements behind them.
+FAST_EVALUATIONS = (60,)
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,19 @@ class TextureConfig:
     Fourier term, weighted by ``spectrum_weight``).  ``variety`` applies to the patch loss
     (neural-doodle's ``--variety``).  ``tile`` makes the output tileable (circular padding in
     every convolution, wrapping TV, patches and rescaling).  ``blend`` weighs several exemplars.
+
+    ``refine_layers`` are the layers matched at every scale after the coarsest: the coarsest
+    scale lays out the large structure with all ``layers``; the finer ones refine detail, and
+    their deepest layers cost the most while changing little (measured in
+    benchmarks/bench_texture.py).  ``None`` means: for the Gram and SWD losses with the net's
+    default layers, all but the deepest; otherwise (and when empty) the same as ``layers``.  The default
+    optimisation caps the finest scale's evaluations (:data:`FAST_EVALUATIONS`).
     """
 
     size: tuple[int, int] | None = None
     net: NetSpec | None = None
     layers: tuple[str, ...] = ()
+    refine_layers: tuple[str, ...] | None = None
     loss: str = "gram"
     style_weight: float = 1.0
     smoothness: float = 0.0
@@ -62,7 +73,8 @@ class TextureConfig:
     blend: tuple[float, ...] = ()
     normalize: bool = True
     init: str = "noise"
-    optim: OptimConfig = field(default_factory=OptimConfig)
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(scale_evaluations=FAST_EVALUATIONS,
+                                                                    channels_last=True))
     seed: int = 0
 
     def resolved(self, exemplar_size: tuple[int, int], exemplars: int = 1) -> "TextureConfig":
@@ -77,10 +89,16 @@ class TextureConfig:
         if not layers:
             raise UserError(f"net {net.name} has no default style layers: name some with --layers")
         check_net(net, layers)
+        refine = self.refine_layers
+        if refine is None:
+            automatic = not self.layers and base != "patch" and len(layers) > 1
+            refine = layers[:-1] if automatic else layers
+        refine = tuple(refine) or layers
+        check_net(net, refine)
         check_choice(self.init, INITS, "init")
         blend = blend_weights(tuple(self.blend), exemplars, loss=self.loss)  # before the sizes: clearer errors first
         cfg = dataclasses.replace(
-            self, net=net, size=size, layers=layers, optim=self.optim.resolved(),
+            self, net=net, size=size, layers=layers, refine_layers=refine, optim=self.optim.resolved(),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"),
             variety=finite_nonneg(self.variety, "variety"),
@@ -98,13 +116,15 @@ class TextureProblem(NetProblem):
         super().__init__(config.net, config.seed)
         self.exemplars = [exemplar] if torch.is_tensor(exemplar) else list(exemplar)
         self.exemplar, self.config, self.tile = self.exemplars[0], config, config.tile
+        self.coarsest = scale_sizes(config.size, config.optim.scales)[0]
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
         c = self.config
         base, spectrum = parse_loss(c.loss)
         exemplars = [scaled(e, factor) for e in self.exemplars]
+        layers = c.layers if tuple(size) == self.coarsest else c.refine_layers
         with torch.no_grad():
-            feats = [self.net(e, c.layers) for e in exemplars]
+            feats = [self.net(e, layers) for e in exemplars]
         terms = style_terms(feats, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile)
         if spectrum:
             terms += spectrum_term(exemplars, size, c.spectrum_weight, c.blend)
