@@ -90,7 +90,7 @@ def test_sweep_runs_resumes_and_reports(spec_file, tmp_path):
     report = (out / "report.md").read_text()
     assert "contact_sheet.png" in report and report.count("| ok |") == 4
     with Image.open(out / "contact_sheet.png") as sheet:  # 2 rows (activation) × 2 columns (seed)
-        assert sheet.size == (170 + 2 * 160, 18 + 2 * 160)
+        assert sheet.size == (170 + 2 * 160, 14 + 30 + 2 * 160)  # title line, column labels, 2 × 2 cells
     run = next((out / "runs").iterdir())
     assert {p.name for p in run.iterdir()} >= {"image.png", "image.json", "point.json", "history.json", "metrics.json"}
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("metrics.json")}

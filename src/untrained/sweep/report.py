@@ -29,6 +29,25 @@ def _order(rows: list[dict], values: dict[str, list]) -> list[dict]:
     return sorted(rows, key=lambda r: [ranks[a].get(_value(r, a), len(ranks[a])) for a in values])
 
 
+def _short(values: list[str]) -> dict[str, str]:
+    """Labels for axis values: tables (e.g. ``net`` options) lose the entries they all share."""
+    tables = {}
+    for v in values:
+        try:
+            parsed = json.loads(v)
+        except ValueError:
+            return {v: v for v in values}
+        if not isinstance(parsed, dict):
+            return {v: v for v in values}
+        tables[v] = parsed
+    common = set.intersection(*(set(json.dumps(kv) for kv in t.items()) for t in tables.values())) if tables else set()
+    out = {}
+    for v, t in tables.items():
+        kept = [f"{k}={x}" for k, x in t.items() if json.dumps([k, x]) not in common]
+        out[v] = " ".join(kept) or "(base)"
+    return out
+
+
 def contact_sheet(directory: Path, rows: list[dict], row_axis: str | None, col_axis: str | None) -> Path | None:
     """A PNG grid of the finished runs' images, rows × columns by the two axes (the first run of
     each cell when other axes vary too; one column per run without a column axis), labelled."""
@@ -41,14 +60,18 @@ def contact_sheet(directory: Path, rows: list[dict], row_axis: str | None, col_a
         cells.setdefault(key, r)
     row_vals = list(dict.fromkeys(k[0] for k in cells))
     col_vals = list(dict.fromkeys(k[1] for k in cells))
-    label_w, label_h = (170 if row_axis else 0), 18
-    sheet = Image.new("RGB", (label_w + CELL * len(col_vals), label_h + CELL * len(row_vals)), "white")
+    col_names, row_names = _short(col_vals), _short(row_vals)
+    label_w, title_h, label_h = (170 if row_axis else 0), 14, 30
+    sheet = Image.new("RGB", (max(label_w + CELL * len(col_vals), 300), title_h + label_h + CELL * len(row_vals)), "white")
     draw = ImageDraw.Draw(sheet)
+    draw.text((4, 1), f"columns: {col_axis or 'run'}" + (f"    rows: {row_axis}" if row_axis else ""), fill="black")
     for j, c in enumerate(col_vals):
-        draw.text((label_w + j * CELL + 4, 2), f"{col_axis or 'run'}={c}"[:26], fill="black")
+        text = col_names[c]
+        draw.text((label_w + j * CELL + 4, title_h + 2), text[:26] + ("\n" + text[26:52] if len(text) > 26 else ""), fill="black")
     for i, r in enumerate(row_vals):
         if row_axis:
-            draw.text((4, label_h + i * CELL + CELL // 2), f"{row_axis}={r}"[:27], fill="black")
+            draw.text((4, title_h + label_h + i * CELL + CELL // 2), row_names[r][:27], fill="black")
+    label_h += title_h
     for (r, c), run in cells.items():
         with Image.open(directory / "runs" / run["key"] / "image.png") as img:
             thumb = img.convert("RGB")
