@@ -273,3 +273,12 @@ def test_report_rebuild_keeps_labels_and_spec_order(tmp_path, spec_file):
     assert runs == [["relu", "0"], ["relu", "1"], ["elu", "0"], ["elu", "1"]]  # the spec's order
     assert main(["report", str(tmp_path / "s")]) == 0
     assert (tmp_path / "s" / "report.md").read_text() == before
+
+
+def test_reproduce_bad_workers_and_output(tmp_path, capsys):
+    assert main(["reproduce", "du2020-fig2", "-o", str(tmp_path / "x"), "--workers", "0"]) == 2
+    assert "--workers must be ≥ 1" in capsys.readouterr().err
+    (tmp_path / "file").write_text("")
+    assert main(["reproduce", "du2020-fig2", "-o", str(tmp_path / "file" / "sub")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot create it" in err[0]

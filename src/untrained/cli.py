@@ -360,17 +360,23 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import SweepSpec, run_sweep
-
-    spec = SweepSpec.load(args.spec)
-    directory = Path(args.output)
+def _sweep_folder(output: str, workers: int) -> Path:
+    """The sweep's output folder, created; a :class:`UserError` if it cannot be or *workers* < 1."""
+    directory = Path(output)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"output {directory}: cannot create it ({exc.strerror})") from None
-    if args.workers < 1:
-        raise UserError(f"--workers must be ≥ 1, got {args.workers}")
+    if workers < 1:
+        raise UserError(f"--workers must be ≥ 1, got {workers}")
+    return directory
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import SweepSpec, run_sweep
+
+    spec = SweepSpec.load(args.spec)
+    directory = _sweep_folder(args.output, args.workers)
     bar = None
     if not args.quiet:
         from tqdm import tqdm
@@ -416,13 +422,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             raise UserError(f"--input takes KEY=PATH (e.g. style=picasso.jpg), got {item!r}")
         inputs[key] = path
     spec, notes = load_recipe(args.name, args.quick, inputs, args.weights_file)
-    directory = Path(args.output)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"output {directory}: cannot create it ({exc.strerror})") from None
-    if args.workers < 1:
-        raise UserError(f"--workers must be ≥ 1, got {args.workers}")
+    directory = _sweep_folder(args.output, args.workers)
     for note in notes:
         print(f"{args.name}: {note}", file=sys.stderr)
     rows = run_sweep(spec, directory, args.workers, notes=notes)

@@ -61,8 +61,9 @@ def contact_sheet(directory: Path, rows: list[dict], row_axis: str | None, col_a
     row_vals = list(dict.fromkeys(k[0] for k in cells))
     col_vals = list(dict.fromkeys(k[1] for k in cells))
     col_names, row_names = _short(col_vals), _short(row_vals)
-    label_w, title_h, label_h = (170 if row_axis else 0), 14, 30
-    sheet = Image.new("RGB", (max(label_w + CELL * len(col_vals), 300), title_h + label_h + CELL * len(row_vals)), "white")
+    label_w, title_h = (170 if row_axis else 0), 14
+    top = title_h + 30  # the title line, then two lines of column labels
+    sheet = Image.new("RGB", (max(label_w + CELL * len(col_vals), 300), top + CELL * len(row_vals)), "white")
     draw = ImageDraw.Draw(sheet)
     draw.text((4, 1), f"columns: {col_axis or 'run'}" + (f"    rows: {row_axis}" if row_axis else ""), fill="black")
     for j, c in enumerate(col_vals):
@@ -70,13 +71,12 @@ def contact_sheet(directory: Path, rows: list[dict], row_axis: str | None, col_a
         draw.text((label_w + j * CELL + 4, title_h + 2), text[:26] + ("\n" + text[26:52] if len(text) > 26 else ""), fill="black")
     for i, r in enumerate(row_vals):
         if row_axis:
-            draw.text((4, title_h + label_h + i * CELL + CELL // 2), row_names[r][:27], fill="black")
-    label_h += title_h
+            draw.text((4, top + i * CELL + CELL // 2), row_names[r][:27], fill="black")
     for (r, c), run in cells.items():
         with Image.open(directory / "runs" / run["key"] / "image.png") as img:
             thumb = img.convert("RGB")
         thumb.thumbnail((CELL - 4, CELL - 4))
-        sheet.paste(thumb, (label_w + col_vals.index(c) * CELL + 2, label_h + row_vals.index(r) * CELL + 2))
+        sheet.paste(thumb, (label_w + col_vals.index(c) * CELL + 2, top + row_vals.index(r) * CELL + 2))
     buf = io.BytesIO()
     sheet.save(buf, format="PNG")
     path = directory / "contact_sheet.png"
