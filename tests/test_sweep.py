@@ -15,7 +15,7 @@ from PIL import Image
 from untrained.cli import main
 from untrained.errors import UserError
 from untrained.io import save_image
-from untrained.sweep import SweepSpec, collect, run_key, run_sweep, task_config
+from untrained.sweep import SweepSpec, collect, run_key, run_one, run_sweep, task_config
 from untrained.sweep.reproduce import load_recipe
 
 from conftest import make_texture
@@ -106,11 +106,24 @@ def test_a_failing_run_is_recorded_and_the_others_finish(spec_file, tmp_path):
 
 
 def test_process_pool_gives_the_same_images(spec_file, tmp_path):
-    run_sweep(SweepSpec.load(spec_file), tmp_path / "serial")
+    """Every run computes with the sweep's threads per run (1), in this process (which the suite
+    runs with 2 threads) as in a pool worker, so the bytes match."""
+    run_sweep(SweepSpec.load(spec_file), tmp_path / "serial", workers=1)
     run_sweep(SweepSpec.load(spec_file), tmp_path / "pool", workers=2)
     for png in (tmp_path / "serial" / "runs").rglob("image.png"):
         twin = tmp_path / "pool" / "runs" / png.parent.name / "image.png"
         assert png.read_bytes() == twin.read_bytes()
+    assert all(json.loads(m.read_text())["threads"] == 1 for m in (tmp_path / "pool").rglob("metrics.json"))
+
+
+def test_run_one_restores_the_callers_threads(spec_file, tmp_path):
+    import torch
+
+    spec = SweepSpec.load(spec_file)
+    point = spec.points()[0]
+    before = torch.get_num_threads()
+    row = run_one(spec.task, spec.input_paths(), spec.config(point), point, str(tmp_path / "r"), threads=1)
+    assert row["status"] == "ok" and row["threads"] == 1 and torch.get_num_threads() == before
 
 
 def test_sigkill_loses_no_finished_run(spec_file, tmp_path):
@@ -175,7 +188,7 @@ def test_dask_local_cluster_gives_the_same_runs(spec_file, tmp_path):
     pytest.importorskip("distributed")
     from untrained.sweep.run import DaskExecutor
 
-    run_sweep(SweepSpec.load(spec_file), tmp_path / "serial")
+    run_sweep(SweepSpec.load(spec_file), tmp_path / "serial", workers=1)
     with DaskExecutor(local=2) as executor:
         rows = run_sweep(SweepSpec.load(spec_file), tmp_path / "dask", executor=executor)
     assert len(rows) == 4 and all(r["status"] == "ok" for r in rows)
@@ -278,6 +291,8 @@ def test_report_rebuild_keeps_labels_and_spec_order(tmp_path, spec_file):
 def test_reproduce_bad_workers_and_output(tmp_path, capsys):
     assert main(["reproduce", "du2020-fig2", "-o", str(tmp_path / "x"), "--workers", "0"]) == 2
     assert "--workers must be ≥ 1" in capsys.readouterr().err
+    assert main(["reproduce", "du2020-fig2", "-o", str(tmp_path / "x"), "--threads-per-run", "0"]) == 2
+    assert "--threads-per-run must be ≥ 1" in capsys.readouterr().err
     (tmp_path / "file").write_text("")
     assert main(["reproduce", "du2020-fig2", "-o", str(tmp_path / "file" / "sub")]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -91,6 +91,18 @@ def finite(text: str) -> float:
     return value
 
 
+def add_executor_args(p: argparse.ArgumentParser) -> None:
+    """The flags of ``sweep`` and ``reproduce`` that choose where and how runs execute."""
+    p.add_argument("--workers", type=int, default=None,
+                   help="parallel processes (default: the cores divided by --threads-per-run)")
+    p.add_argument("--threads-per-run", type=int, default=1, metavar="T",
+                   help="torch threads of every run (default 1); a run's bytes depend on it, not on the executor")
+    p.add_argument("--scheduler", help="run on a Dask cluster: tcp://HOST:PORT")
+    p.add_argument("--dask-local", type=int, default=0, metavar="N", help="start a Dask LocalCluster of N workers")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+
 def add_net_args(p: argparse.ArgumentParser, with_net: bool = True) -> None:
     """Flags that choose and modify the random network (shared by every task; issue #3's zoo)."""
     g = p.add_argument_group("network (see `untrained nets`)")
@@ -360,23 +372,28 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sweep_folder(output: str, workers: int) -> Path:
-    """The sweep's output folder, created; a :class:`UserError` if it cannot be or *workers* < 1."""
-    directory = Path(output)
+def _sweep_folder(args: argparse.Namespace) -> Path:
+    """The sweep's output folder, created; a :class:`UserError` if it cannot be or the executor
+    flags are impossible."""
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers must be ≥ 1, got {args.workers}")
+    if args.threads_per_run < 1:
+        raise UserError(f"--threads-per-run must be ≥ 1, got {args.threads_per_run}")
+    if args.dask_local < 0:
+        raise UserError(f"--dask-local must be ≥ 1, got {args.dask_local}")
+    directory = Path(args.output)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"output {directory}: cannot create it ({exc.strerror})") from None
-    if workers < 1:
-        raise UserError(f"--workers must be ≥ 1, got {workers}")
     return directory
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import SweepSpec, run_sweep
+def _run_sweep(args: argparse.Namespace, spec, directory: Path, notes: list[str] | None = None) -> list[dict]:
+    """Run *spec* on the executor the flags choose (a process pool, or Dask), with a progress bar
+    unless ``--quiet``; the rows of the results table."""
+    from .sweep import run_sweep
 
-    spec = SweepSpec.load(args.spec)
-    directory = _sweep_folder(args.output, args.workers)
     bar = None
     if not args.quiet:
         from tqdm import tqdm
@@ -388,17 +405,24 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
+    common = dict(threads=args.threads_per_run, progress=progress, notes=notes)
     try:
         if args.scheduler or args.dask_local:
             from .sweep.run import DaskExecutor
 
             with DaskExecutor(args.scheduler, args.dask_local) as executor:
-                rows = run_sweep(spec, directory, executor=executor, progress=progress)
-        else:
-            rows = run_sweep(spec, directory, args.workers, progress=progress)
+                return run_sweep(spec, directory, executor=executor, **common)
+        return run_sweep(spec, directory, args.workers, **common)
     finally:
         if bar is not None:
             bar.close()
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import SweepSpec
+
+    spec = SweepSpec.load(args.spec)
+    rows = _run_sweep(args, spec, _sweep_folder(args))
     failed = [r for r in rows if r.get("status") == "error"]
     if not args.quiet:
         print(f"{len(rows)} runs in {directory / 'results.csv'} ({len(failed)} failed)", file=sys.stderr)
@@ -406,7 +430,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .sweep import run_sweep
     from .sweep.reproduce import load_recipe, recipes
 
     if args.list or not args.name:
@@ -422,10 +445,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             raise UserError(f"--input takes KEY=PATH (e.g. style=picasso.jpg), got {item!r}")
         inputs[key] = path
     spec, notes = load_recipe(args.name, args.quick, inputs, args.weights_file)
-    directory = _sweep_folder(args.output, args.workers)
+    directory = _sweep_folder(args)
     for note in notes:
         print(f"{args.name}: {note}", file=sys.stderr)
-    rows = run_sweep(spec, directory, args.workers, notes=notes)
+    rows = _run_sweep(args, spec, directory, notes)
     failed = [r for r in rows if r.get("status") == "error"]
     print(f"{args.name}: {len(rows)} runs, report in {directory / 'report.md'} ({len(failed)} failed)", file=sys.stderr)
     return 1 if failed else 0
@@ -559,11 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", allow_abbrev=False, help="run a sweep spec (TOML) into a folder of runs and a results table")
     p.add_argument("spec", help="sweep spec, TOML (see untrained.sweep.spec)")
     p.add_argument("-o", "--output", required=True, help="the sweep's folder (rerunning skips finished runs)")
-    p.add_argument("--workers", type=int, default=1, help="parallel processes (threads are split between them)")
-    p.add_argument("--scheduler", help="run on a Dask cluster: tcp://HOST:PORT")
-    p.add_argument("--dask-local", type=int, default=0, metavar="N", help="start a Dask LocalCluster of N workers")
-    p.add_argument("--quiet", action="store_true")
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    add_executor_args(p)
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("reproduce", allow_abbrev=False, help="run one of the papers' experiments (bundled sweep specs)")
@@ -571,13 +590,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="the experiment's folder")
     p.add_argument("--list", action="store_true", help="list the experiments")
     p.add_argument("--quick", action="store_true", help="tiny runs (48², 3 evaluations) to check the pipeline")
-    p.add_argument("--workers", type=int, default=1, help="parallel processes")
+    add_executor_args(p)
     p.add_argument("--input", action="append", default=[], metavar="KEY=PATH",
                    help="use your image for one of the experiment's inputs (content, style, exemplar, image); repeatable")
     p.add_argument("--weights-file", metavar="PATH",
                    help="a trained VGG-19 state dict (torchvision layout) for the points that compare against "
                         "trained weights (Du 2020 Figs. 3-5); without it they are left out")
-    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("report", allow_abbrev=False, help="rebuild a sweep folder's results table, contact sheet, loss plot and report.md from its runs")

@@ -161,7 +161,7 @@ def build_report(directory: str | Path, axes: list[str] | None = None, labels: d
     axes = axes if axes is not None else info.get("axes")
     labels = labels if labels is not None else info.get("labels", {})
     rows = write_table(directory, axes)
-    axes = axes or sorted({k for r in rows for k in r} - {"key", "status", "error", "evaluations", *METRICS})
+    axes = axes or sorted({k for r in rows for k in r} - {"key", "status", "error", "evaluations", "threads", *METRICS})
     rows = _order(rows, info.get("values") or {a: sorted({_value(r, a) for r in rows}) for a in axes})
     col_axis = labels.get("cols") or (axes[1] if len(axes) > 1 else (axes[0] if axes else None))
     row_axis = labels.get("rows") or next((a for a in axes if a != col_axis), None)

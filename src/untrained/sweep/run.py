@@ -7,6 +7,11 @@ axis values), ``history.json`` (loss per evaluation) and, last, ``metrics.json``
 raises writes ``error.json`` instead and the others go on.  Every file is written atomically,
 so a sweep killed at any moment leaves no torn file.  Runs go through a
 ``concurrent.futures`` executor (a local process pool by default).
+
+Every run computes with the same number of threads (``threads``, 1 by default) wherever it
+runs — in this process, a pool worker or a Dask worker — because the thread count changes how
+convolution sums are split and so the last bits of the result: with it fixed, a run's bytes do
+not depend on the executor or on ``workers``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ import csv
 import dataclasses
 import io
 import json
+import multiprocessing
 import os
+import signal
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -72,10 +80,16 @@ def _run_task(task: str, inputs: dict[str, Any], config) -> tuple[Any, dict[str,
     return result, texture_scores(result.image, style)
 
 
-def run_one(task: str, inputs: dict[str, Any], config: dict[str, Any], point: dict[str, Any], folder: str) -> dict[str, Any]:
-    """Run one configuration into *folder*; returns its row (metrics, or the error)."""
+def run_one(task: str, inputs: dict[str, Any], config: dict[str, Any], point: dict[str, Any], folder: str,
+            threads: int = 1) -> dict[str, Any]:
+    """Run one configuration into *folder* with *threads* torch threads; returns its row
+    (metrics, or the error)."""
+    import torch
+
     out = Path(folder)
     atomic_write_json(out / "point.json", {"point": point, "task": task, "inputs": inputs, "config": config})
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
     start = time.perf_counter()
     try:
         result, scores = _run_task(task, inputs, task_config(task, config))
@@ -83,24 +97,20 @@ def run_one(task: str, inputs: dict[str, Any], config: dict[str, Any], point: di
         error = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
         atomic_write_json(out / "error.json", error)
         return {"status": "error", "error": error["error"], **point}
+    finally:
+        torch.set_num_threads(before)
     seconds = time.perf_counter() - start
     save_image(out / "image.png", result.image, result.config)
     atomic_write_json(out / "history.json", {"loss": [h["loss"] for h in result.history],
                                              "scale": [h["scale"] for h in result.history]})
     metrics = {**{k: float(v) for k, v in scores.items()}, "seconds": round(seconds, 3),
-               "evaluations": result.stats["evaluations"]}
+               "evaluations": result.stats["evaluations"], "threads": threads}
     atomic_write_json(out / "metrics.json", metrics)  # last: marks the run finished
     try:
         (out / "error.json").unlink()
     except FileNotFoundError:
         pass
     return {"status": "ok", **point, **metrics}
-
-
-def _init_worker(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
 
 
 class DaskExecutor:
@@ -135,17 +145,42 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def run_sweep(spec: SweepSpec, directory: str | Path, workers: int = 1,
+def _die_with_parent() -> None:
+    """Pool worker initialiser: on Linux, ask the kernel to kill this worker when the sweep's
+    process dies (even by SIGKILL), so no orphaned run goes on writing into the sweep's folder."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+def default_workers(threads: int = 1) -> int:
+    """As many parallel runs as the machine's cores hold at *threads* threads each."""
+    return max(1, (os.cpu_count() or 1) // max(1, threads))
+
+
+def run_sweep(spec: SweepSpec, directory: str | Path, workers: int | None = None, threads: int = 1,
               executor: cf.Executor | None = None, progress: Callable[[int, int], None] | None = None,
               notes: list[str] | None = None) -> list[dict]:
     """Run every unfinished point of *spec* into ``directory/runs/<key>/`` and write the results
-    table.  *executor* may be any ``concurrent.futures.Executor`` (default: a process pool of
-    *workers*, the machine's threads split between them).  The spec's axes, labels and *notes*
-    (e.g. points left out) go to ``sweep.json`` so ``untrained report`` rebuilds the same report."""
+    table.  Each run computes with *threads* threads.  *executor* may be any
+    ``concurrent.futures.Executor`` (default: a process pool of *workers* processes, by default
+    :func:`default_workers`; one process runs them in turn).  The spec's axes, labels and
+    *notes* (e.g. points left out) go to ``sweep.json`` so ``untrained report`` rebuilds the same
+    report."""
+    if threads < 1:
+        raise UserError(f"threads per run must be ≥ 1, got {threads}")
+    workers = default_workers(threads) if workers is None else workers
+    if workers < 1:
+        raise UserError(f"workers must be ≥ 1, got {workers}")
     directory = Path(directory)
     inputs = spec.input_paths()
     atomic_write_json(directory / "sweep.json", {"task": spec.task, "inputs": inputs, "axes": spec.axes,
-                                                 "values": {**spec.grid, **spec.zip}, "labels": spec.labels, "notes": list(notes or [])})
+                                                 "values": {**spec.grid, **spec.zip}, "labels": spec.labels, "notes": list(notes or []),
+                                                 "threads_per_run": threads})
     jobs = []
     for point in spec.points():
         config = spec.config(point)
@@ -154,12 +189,13 @@ def run_sweep(spec: SweepSpec, directory: str | Path, workers: int = 1,
         folder = directory / "runs" / key
         if (folder / "metrics.json").exists():
             continue
-        jobs.append((spec.task, inputs, config, point, str(folder)))
+        jobs.append((spec.task, inputs, config, point, str(folder), threads))
     total, done = len(jobs), 0
     own = executor is None and workers > 1 and total > 1
     if own:
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        executor = cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(threads,))
+        # spawned, not forked: a child forked from a process whose OpenMP pool has run hangs in libgomp
+        executor = cf.ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent,
+                                          mp_context=multiprocessing.get_context("spawn"))
     try:
         if executor is None:
             for job in jobs:
