@@ -71,7 +71,7 @@ def invert_synthesis(image: torch.Tensor, config: InvertConfig | None = None,
 
         image = resize(image, cfg.size)
     problem = InvertProblem(image, cfg)
-    synthesis = Synthesis(problem, cfg.optim, cfg.size, cfg.seed, normalize=cfg.smoothness > 0, callback=callback)
+    synthesis = Synthesis(problem, cfg.optim, cfg.size, cfg.seed, normalize=True, callback=callback)
     return synthesis, {"task": "invert", **to_dict(cfg), "inputs": {"image": image_digest(image)}}, problem
 
 
