@@ -36,12 +36,52 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     return torch.bmm(flat, flat.transpose(1, 2)) / (h * w)
 
 
+def _positions_last(features: torch.Tensor) -> torch.Tensor:
+    """``(B, C, H·W)`` view of *features* (a view for NCHW and channels-last memory alike)."""
+    b, c, h, w = features.shape
+    return features.reshape(b, c, h * w)
+
+
+class _FusedGramLoss(torch.autograd.Function):
+    """``mean((F Fᵀ/N − T)²)`` with a one-product backward.
+
+    Autograd through ``bmm(F, Fᵀ)`` costs two products (one per operand) and a sum of two
+    feature-sized gradients; since ``G − T`` is symmetric the gradient is one product,
+    ``∂L/∂F = 4 (G − T) F / (N · numel(G))``, written in the features' own memory layout
+    (channels-last stays channels-last).  Measured in benchmarks/bench_texture.py."""
+
+    @staticmethod
+    def forward(ctx, features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        flat = _positions_last(features)
+        n = flat.shape[-1]
+        diff = torch.bmm(flat, flat.transpose(1, 2)) / n - target
+        ctx.save_for_backward(features, diff)
+        return diff.pow(2).mean()
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor):
+        features, diff = ctx.saved_tensors
+        b, c, h, w = features.shape
+        coef = grad_out * 4.0 / (h * w * diff.numel())
+        flat = _positions_last(features)
+        if features.dim() == 4 and not features.is_contiguous() and \
+                features.is_contiguous(memory_format=torch.channels_last):
+            grad = torch.bmm(flat.transpose(1, 2), diff).mul_(coef)  # (B, H·W, C): NHWC memory
+            grad = grad.view(b, h, w, c).permute(0, 3, 1, 2)
+        else:
+            grad = torch.bmm(diff, flat).mul_(coef).view(b, c, h, w)
+        return grad, None
+
+
 def gram_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
-    """Mean squared difference between the Gram matrix of *features* and *target_gram* ``(·, C, C)``."""
-    gram = gram_matrix(features)
-    if target_gram.shape[-2:] != gram.shape[-2:]:
-        raise ValueError(f"target Gram {tuple(target_gram.shape)} does not match features with {gram.shape[-1]} channels")
-    return (gram - target_gram).pow(2).mean()
+    """Mean squared difference between the Gram matrix of *features* and *target_gram* ``(·, C, C)``
+    (Gatys et al. 2015's texture loss; He et al. 2016 §3; Du 2020 §3).  The target must be
+    symmetric (a Gram matrix or a mixture of them); the backward pass takes one matrix product."""
+    _check_features(features)
+    c = features.shape[1]
+    if target_gram.shape[-2:] != (c, c):
+        raise ValueError(f"target Gram {tuple(target_gram.shape)} does not match features with {c} channels")
+    return _FusedGramLoss.apply(features, target_gram.to(features.dtype))
 
 
 def _weighted(targets, weights) -> tuple[list[torch.Tensor], list[float]]:
