@@ -21,6 +21,7 @@ from .config import to_dict
 from .errors import UserError
 from .io import check_writable, load_image, save_image
 from .nets import PRESETS
+from .resources import retain_freed_memory
 from .synth.loop import OPTIMIZERS, Iterate, OptimConfig, Synthesis
 
 EXIT_USER, EXIT_BUG, EXIT_INTERRUPTED = 2, 1, 130
@@ -622,6 +623,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USER
+        retain_freed_memory()
         return args.func(args)
     except UserError as exc:
         if debug:

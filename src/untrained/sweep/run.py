@@ -86,6 +86,9 @@ def run_one(task: str, inputs: dict[str, Any], config: dict[str, Any], point: di
     (metrics, or the error)."""
     import torch
 
+    from ..resources import retain_freed_memory
+
+    retain_freed_memory()  # in whichever process runs this (pool or Dask worker): see its docstring
     out = Path(folder)
     atomic_write_json(out / "point.json", {"point": point, "task": task, "inputs": inputs, "config": config})
     before = torch.get_num_threads()
@@ -145,9 +148,9 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def _die_with_parent() -> None:
-    """Pool worker initialiser: on Linux, ask the kernel to kill this worker when the sweep's
-    process dies (even by SIGKILL), so no orphaned run goes on writing into the sweep's folder."""
+def _init_worker() -> None:
+    """Pool worker initialiser: on Linux the kernel kills this worker when the sweep's process
+    dies (even by SIGKILL), so no orphaned run goes on writing into the sweep's folder."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -194,7 +197,7 @@ def run_sweep(spec: SweepSpec, directory: str | Path, workers: int | None = None
     own = executor is None and workers > 1 and total > 1
     if own:
         # spawned, not forked: a child forked from a process whose OpenMP pool has run hangs in libgomp
-        executor = cf.ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent,
+        executor = cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                           mp_context=multiprocessing.get_context("spawn"))
     try:
         if executor is None:
