@@ -165,6 +165,20 @@ def test_scale_evaluations_cap_the_finest_scales_counted_backwards(texture32):
     assert counts[1] <= 7 and counts[2] <= 4 and counts[0] > 7  # L-BFGS may stop early, never late
 
 
+def test_default_caps_depend_on_the_output_size():
+    """Above 512² pixels the default caps the two finest scales (60, 30); up to it the finest (60);
+    caps given explicitly, or none (``()``), are kept as they are."""
+    from untrained.synth.texture import fast_evaluations
+
+    assert fast_evaluations((256, 256)) == fast_evaluations((512, 512)) == (60,)
+    assert fast_evaluations((1024, 1024)) == fast_evaluations((513, 512)) == (60, 30)
+    assert TextureConfig(size=(64, 64)).resolved((64, 64)).optim.scale_evaluations == (60,)
+    assert TextureConfig(size=(1024, 768)).resolved((64, 64)).optim.scale_evaluations == (60, 30)
+    none = TextureConfig(size=(1024, 1024), optim=OptimConfig(scale_evaluations=()))
+    assert none.resolved((64, 64)).optim.scale_evaluations == ()
+    assert OptimConfig(scale_evaluations=None).resolved().evaluation_cap(2, 3) == 100  # no task: no cap
+
+
 def test_plateau_ends_a_scale_early(texture32):
     optim = OptimConfig(iterations=6, scales=1, lbfgs_max_iter=4)
     full = U.texture(texture32, _cfg(size=(32, 32), optim=optim))

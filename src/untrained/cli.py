@@ -141,6 +141,15 @@ def net_from_args(args: argparse.Namespace, default, base=None):
     return options.apply(None if args.net else base, seed=getattr(args, "seed", None) or 0)
 
 
+def _caps_default(caps: tuple[int, ...] | None) -> str:
+    if caps is None:
+        from .synth.texture import FAST_EVALUATIONS, LARGE_EVALUATIONS, LARGE_OUTPUT
+
+        return (f"{','.join(map(str, FAST_EVALUATIONS))}, or {','.join(map(str, LARGE_EVALUATIONS))} "
+                f"above {int(LARGE_OUTPUT ** 0.5)}² pixels")
+    return ",".join(map(str, caps)) or "none"
+
+
 def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig, seed_default: int | None = 0) -> None:
     """Flags of the optimisation loop (shared by every task); unset flags keep *defaults*."""
     g = p.add_argument_group("optimisation")
@@ -151,7 +160,7 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig, seed_defau
     g.add_argument("--lbfgs-max-iter", type=int, default=None, help=f"evaluations per L-BFGS step (default {defaults.lbfgs_max_iter})")
     g.add_argument("--scale-evaluations", type=parse_counts, default=None, metavar="N[,N…]",
                    help="cap the evaluations of the finest scales, finest last, e.g. 100,60; 'none' for no cap "
-                        f"(default {','.join(map(str, defaults.scale_evaluations)) or 'none'})")
+                        f"(default {_caps_default(defaults.scale_evaluations)})")
     g.add_argument("--plateau", type=finite, default=None, metavar="F",
                    help="end a scale when an L-BFGS step lowers the loss by less than this fraction (default off)")
     g.add_argument("--seed", type=int, default=seed_default, help="random seed of weights and starting image (default 0)")
