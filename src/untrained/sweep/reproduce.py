@@ -96,6 +96,10 @@ def _shrink(data: dict[str, Any]) -> None:
         grid["seed"] = grid["seed"][:1]
     if "net.greedy" in grid:
         grid["net.greedy"] = list(dict.fromkeys(min(int(k), 2) for k in grid["net.greedy"]))
+    for values in [*grid.values(), *data.get("zip", {}).values()]:
+        for v in values:
+            if isinstance(v, dict) and "greedy" in v:
+                v["greedy"] = min(int(v["greedy"]), 2)
 
 
 def load_recipe(name: str, quick: bool = False, inputs: dict[str, str] | None = None,
