@@ -222,7 +222,7 @@ def test_reproduce_list(capsys):
                                         ("du2020-fig2", 3), ("du2020-fig4", 6), ("du2020-fig5", 7), ("du2020-fig6", 8),
                                         ("du2020-fig7", 5), ("du2020-fig8", 4)])
 def test_reproduce_quick(tmp_path, name, runs):
-    assert main(["reproduce", name, "-o", str(tmp_path / name), "--quick"]) == 0
+    assert main(["reproduce", name, "-o", str(tmp_path / name), "--quick", "--workers", "1", "--quiet"]) == 0
     table = list(csv.DictReader((tmp_path / name / "results.csv").open()))
     assert len(table) == runs and all(r["status"] == "ok" for r in table)
     assert (tmp_path / name / "contact_sheet.png").exists()
@@ -236,11 +236,11 @@ def test_reproduce_unknown_name(tmp_path, capsys):
 def test_reproduce_new_recipes_quick(tmp_path):
     """He et al.'s inversion (random vs greedy, seeds) and style recipes run end to end; the
     inversion report averages over seeds."""
-    assert main(["reproduce", "he2016-inversion", "-o", str(tmp_path / "inv"), "--quick"]) == 0
+    assert main(["reproduce", "he2016-inversion", "-o", str(tmp_path / "inv"), "--quick", "--workers", "1", "--quiet"]) == 0
     table = list(csv.DictReader((tmp_path / "inv" / "results.csv").open()))
     assert len(table) == 12 and sum('"greedy": 2' in r["net"] for r in table) == 6
     assert all(r["status"] == "ok" and float(r["relative_feature_error"]) >= 0 for r in table)
-    assert main(["reproduce", "he2016-style", "-o", str(tmp_path / "st"), "--quick"]) == 0
+    assert main(["reproduce", "he2016-style", "-o", str(tmp_path / "st"), "--quick", "--workers", "1", "--quiet"]) == 0
     assert len(list(csv.DictReader((tmp_path / "st" / "results.csv").open()))) == 3
 
 
@@ -249,7 +249,7 @@ def test_reproduce_points_needing_trained_weights(tmp_path, vgg_file, capsys):
     refused); with a file they run with it."""
     assert main(["reproduce", "du2020-fig3", "-o", str(tmp_path / "f3"), "--quick"]) == 2
     assert "--weights-file" in capsys.readouterr().err
-    assert main(["reproduce", "du2020-fig3", "-o", str(tmp_path / "f3"), "--quick", "--weights-file", vgg_file]) == 0
+    assert main(["reproduce", "du2020-fig3", "-o", str(tmp_path / "f3"), "--quick", "--weights-file", vgg_file, "--workers", "1", "--quiet"]) == 0
     table = list(csv.DictReader((tmp_path / "f3" / "results.csv").open()))
     assert len(table) == 4 and all(r["status"] == "ok" for r in table)
     config = json.loads(next((tmp_path / "f3" / "runs").glob("*/point.json")).read_text())["config"]
@@ -267,7 +267,7 @@ def test_reproduce_points_needing_trained_weights(tmp_path, vgg_file, capsys):
 
 
 def test_reproduce_input_override(tmp_path, exemplar_file, capsys):
-    assert main(["reproduce", "du2020-fig2", "-o", str(tmp_path / "f2"), "--quick", "--input", f"style={exemplar_file}"]) == 0
+    assert main(["reproduce", "du2020-fig2", "-o", str(tmp_path / "f2"), "--quick", "--input", f"style={exemplar_file}", "--workers", "1", "--quiet"]) == 0
     info = json.loads((tmp_path / "f2" / "sweep.json").read_text())
     assert info["inputs"]["style"] == str(Path(exemplar_file).resolve())
     assert main(["reproduce", "du2020-fig2", "-o", str(tmp_path / "f2"), "--input", "exemplar=x.png"]) == 2

@@ -129,16 +129,21 @@ METRICS = ("score", "swd", "spectrum", "color", "gram_random", "copy", "psnr", "
            "content_ssim", "content_edges", "seconds")
 
 
-def _fmt(runs: list[dict], metric: str) -> str:
-    """Mean ± sample sd of *metric* over *runs* (blank when none has it)."""
-    values = [r[metric] for r in runs if isinstance(r.get(metric), (int, float))]
+def mean_sd(values: list[float], digits: int = 4) -> str:
+    """``"mean ± sample sd"`` of *values* to *digits* significant digits (the mean alone for one
+    value, blank for none)."""
     if not values:
         return ""
     mean = sum(values) / len(values)
     if len(values) == 1:
-        return f"{mean:.4g}"
+        return f"{mean:.{digits}g}"
     sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
-    return f"{mean:.4g} ± {sd:.2g}"
+    return f"{mean:.{digits}g} ± {sd:.2g}"
+
+
+def _fmt(runs: list[dict], metric: str) -> str:
+    """Mean ± sample sd of *metric* over *runs* (blank when none has it)."""
+    return mean_sd([r[metric] for r in runs if isinstance(r.get(metric), (int, float))])
 
 
 def _table(header: list[str], body: list[list[str]]) -> list[str]:
