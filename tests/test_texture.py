@@ -119,6 +119,7 @@ def test_scale_sizes():
         (dict(optim=OptimConfig(lr=-1.0)), "learning rate"),
         (dict(optim=OptimConfig(scale_evaluations=(10, 0))), "evaluations per scale"),
         (dict(optim=OptimConfig(plateau=1.5)), "plateau"),
+        (dict(optim=OptimConfig(optimizer="adam", line_search=True)), "line search"),
         (dict(refine_layers=("conv9_9",)), "no layer"),
         (dict(layers=("conv5_1",), size=(32, 32), optim=OptimConfig(scales=3)), "coarsest"),
     ],
@@ -179,6 +180,20 @@ def test_default_caps_depend_on_the_output_size():
     assert OptimConfig(scale_evaluations=None).resolved().evaluation_cap(2, 3) == 100  # no task: no cap
 
 
+def test_line_search_keeps_the_caps_and_descends(texture32):
+    """A strong-Wolfe line search may want more evaluations than a step has left; the caps still
+    hold exactly.  On He et al.'s small-σ VGG-19, where plain L-BFGS crawls after an overshoot,
+    the same budget reaches a lower loss."""
+    optim = OptimConfig(iterations=2, scales=2, lbfgs_max_iter=6, scale_evaluations=(5,), line_search=True)
+    r = U.texture(texture32, _cfg(size=(32, 32), optim=optim))
+    assert _per_scale(r)[1] <= 5 and _per_scale(r)[0] <= 12
+    net = U.preset("vgg19").replace(weights="gaussian:0.015", bias="zero")
+    plain = OptimConfig(iterations=3, scales=1, lbfgs_max_iter=20)
+    a, b = (U.texture(texture32, _cfg(size=(32, 32), net=net, layers=("conv1_1", "conv2_1"),
+                                      optim=dataclasses.replace(plain, line_search=ls))) for ls in (False, True))
+    assert len(b.history) <= 60 and b.history[-1]["loss"] < a.history[-1]["loss"]
+
+
 def test_plateau_ends_a_scale_early(texture32):
     optim = OptimConfig(iterations=6, scales=1, lbfgs_max_iter=4)
     full = U.texture(texture32, _cfg(size=(32, 32), optim=optim))
@@ -213,9 +228,9 @@ def test_cli_schedule_flags(exemplar_file, tmp_path, capsys):
 
     out = tmp_path / "t.png"
     assert main(["texture", str(exemplar_file), "--size", "32", "-o", str(out), "--quiet", "--scales", "2",
-                 "--scale-evaluations", "6,3", "--refine-layers", "conv1_1", "--plateau", "0.5"]) == 0
+                 "--scale-evaluations", "6,3", "--refine-layers", "conv1_1", "--plateau", "0.5", "--line-search"]) == 0
     cfg = json.loads(out.with_suffix(".json").read_text())["config"]
     assert cfg["optim"]["scale_evaluations"] == [6, 3] and cfg["refine_layers"] == ["conv1_1"]
-    assert cfg["optim"]["plateau"] == 0.5
+    assert cfg["optim"]["plateau"] == 0.5 and cfg["optim"]["line_search"] is True
     assert main(["texture", str(exemplar_file), "--scale-evaluations", "x", "-o", str(out)]) == 2
     assert "--scale-evaluations" in capsys.readouterr().err

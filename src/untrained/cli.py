@@ -163,6 +163,9 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig, seed_defau
                         f"(default {_caps_default(defaults.scale_evaluations)})")
     g.add_argument("--plateau", type=finite, default=None, metavar="F",
                    help="end a scale when an L-BFGS step lowers the loss by less than this fraction (default off)")
+    g.add_argument("--line-search", action="store_const", const=True, default=None,
+                   help="L-BFGS with a strong-Wolfe line search: more work per step, no slow start after an overshoot "
+                        f"(default {'on' if defaults.line_search else 'off'})")
     g.add_argument("--seed", type=int, default=seed_default, help="random seed of weights and starting image (default 0)")
     p.set_defaults(optim_defaults=defaults)
 
@@ -348,7 +351,7 @@ def _net_flags_given(args: argparse.Namespace) -> bool:
 def _optim_changes(args: argparse.Namespace, base: OptimConfig) -> OptimConfig:
     """*base* with the optimisation flags the user actually gave."""
     given = {k: getattr(args, k) for k in ("optimizer", "iterations", "scales", "lr", "lbfgs_max_iter",
-                                                 "scale_evaluations", "plateau") if getattr(args, k) is not None}
+                                                 "scale_evaluations", "plateau", "line_search") if getattr(args, k) is not None}
     return replace(base, **given)
 
 

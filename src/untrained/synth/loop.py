@@ -46,7 +46,12 @@ class OptimConfig:
     leaves the choice to the task (texture synthesis caps by output size; others: no cap).  ``plateau``
     ends a scale early when one L-BFGS step lowers its best loss by less than that fraction.
     ``channels_last`` feeds the net NHWC tensors (the optimised pixels stay NCHW for L-BFGS):
-    measured 14 % faster for the default texture net at 256², 23 % at 1024².
+    measured 14 % faster for the default texture net at 256², 23 % at 1024².  ``line_search``
+    gives L-BFGS a strong-Wolfe line search (torch's ``line_search_fn="strong_wolfe"``; the
+    SciPy L-BFGS-B of Gatys et al.'s code has one too): without it, L-BFGS takes each
+    quasi-Newton step as it is, which is cheap but can crawl for a hundred evaluations after an
+    early overshoot (He et al.'s σ = 0.015 VGG-19, ``conv1_1``+``conv2_1`` texture at 128²: loss
+    0.039 vs 0.00095 after 400 evaluations; the default texture net: no difference).
     """
 
     optimizer: str = "lbfgs"
@@ -58,6 +63,7 @@ class OptimConfig:
     scale_evaluations: tuple[int, ...] | None = ()
     plateau: float = 0.0
     channels_last: bool = False
+    line_search: bool = False
 
     def resolved(self) -> "OptimConfig":
         """A copy with ``lr`` filled in, after validating every field."""
@@ -78,6 +84,8 @@ class OptimConfig:
             raise UserError(f"evaluations per scale must be ≥ 1, got {list(caps)}")
         if not (0 <= self.plateau < 1):
             raise UserError(f"plateau must be in [0, 1), got {self.plateau}")
+        if self.line_search and self.optimizer != "lbfgs":
+            raise UserError(f"a line search needs the lbfgs optimizer, not {self.optimizer}")
         return replace(self, lr=float(lr), scale_evaluations=caps, plateau=float(self.plateau))
 
     def evaluations_per_step(self) -> int:
@@ -103,7 +111,8 @@ class OptimConfig:
 
 @OPTIMIZERS.register("lbfgs", "torch.optim.LBFGS (Gatys et al.; He et al.; Du 2020)")
 def _lbfgs(params, cfg: OptimConfig) -> torch.optim.Optimizer:
-    return torch.optim.LBFGS(params, lr=cfg.lr, max_iter=cfg.lbfgs_max_iter, history_size=cfg.lbfgs_history)
+    return torch.optim.LBFGS(params, lr=cfg.lr, max_iter=cfg.lbfgs_max_iter, history_size=cfg.lbfgs_history,
+                             line_search_fn="strong_wolfe" if cfg.line_search else None)
 
 
 @OPTIMIZERS.register("adam", "torch.optim.Adam")
@@ -117,6 +126,10 @@ MAX_RESTARTS = 3
 
 class Diverged(RuntimeError):
     """The loss became inf or NaN."""
+
+
+class _CapReached(Exception):
+    """A scale has used its evaluations (raised mid-step: a line search does not count them)."""
 
 
 class Problem(Protocol):
@@ -278,8 +291,11 @@ class Synthesis:
         opt = OPTIMIZERS.get(self.optim.optimizer)([x], self.optim)
         self.best_loss, self.best_image = math.inf, x.detach().clone()
         step = 0
+        start, cap = self.evaluations, self.optim.evaluation_cap(s, len(self.sizes))
 
         def closure():
+            if self.evaluations - start >= cap:
+                raise _CapReached
             opt.zero_grad(set_to_none=False)
             loss, terms = objective(x.contiguous(memory_format=torch.channels_last) if self.optim.channels_last else x)
             loss.backward()
@@ -303,7 +319,6 @@ class Synthesis:
             return loss
 
         quasi_newton = self.optim.optimizer == "lbfgs"
-        start, cap = self.evaluations, self.optim.evaluation_cap(s, len(self.sizes))
         for step in range(self.optim.iterations):
             before, best_before = self.evaluations, self.best_loss
             remaining = cap - (before - start)
@@ -313,7 +328,10 @@ class Synthesis:
                 opt.param_groups[0].update(max_iter=min(self.optim.lbfgs_max_iter, remaining),
                                            max_eval=min(self.optim.lbfgs_max_iter * 5 // 4, remaining))
             objective.resample(self.generator)
-            opt.step(closure)
+            try:
+                opt.step(closure)
+            except _CapReached:
+                break
             if quasi_newton and self.evaluations - before <= 1:
                 break  # L-BFGS has converged (its tolerances): further steps would do nothing
             if not quasi_newton:
