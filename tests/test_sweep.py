@@ -16,6 +16,7 @@ from untrained.cli import main
 from untrained.errors import UserError
 from untrained.io import save_image
 from untrained.sweep import SweepSpec, collect, run_key, run_one, run_sweep, task_config
+from untrained.sweep.report import _short
 from untrained.sweep.reproduce import load_recipe
 
 from conftest import make_texture
@@ -78,6 +79,16 @@ def test_task_config_builds_nets_from_options():
     assert cfg.net.layers[0].channels == 24 and cfg.size == (16, 16) and cfg.optim.iterations == 2
     with pytest.raises(UserError):
         task_config("texture", {"net": {"netz": "vgg19"}})
+
+
+def test_contact_sheet_labels():
+    """Labels read as words: a list axis (He et al.'s growing layer sets) without JSON brackets, a
+    table axis (net options) without the entries every value shares, anything else as it is."""
+    layers = [json.dumps(["conv1_1"]), json.dumps(["conv1_1", "conv2_1"])]
+    assert list(_short(layers).values()) == ["conv1_1", "conv1_1 conv2_1"]
+    nets = [json.dumps({"net": "vgg19", "width": w}) for w in (0.5, 1.0)]
+    assert list(_short(nets).values()) == ["width=0.5", "width=1.0"]
+    assert _short(["relu", "1.5"]) == {"relu": "relu", "1.5": "1.5"}
 
 
 def test_sweep_runs_resumes_and_reports(spec_file, tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +31,19 @@ def _order(rows: list[dict], values: dict[str, list]) -> list[dict]:
 
 
 def _short(values: list[str]) -> dict[str, str]:
-    """Labels for axis values: tables (e.g. ``net`` options) lose the entries they all share."""
-    tables = {}
+    """Labels for axis values: lists (e.g. ``layers``) read as words; tables (e.g. ``net``
+    options) lose the entries they all share."""
+    parsed = {}
     for v in values:
         try:
-            parsed = json.loads(v)
+            parsed[v] = json.loads(v)
         except ValueError:
             return {v: v for v in values}
-        if not isinstance(parsed, dict):
-            return {v: v for v in values}
-        tables[v] = parsed
+    if all(isinstance(p, list) for p in parsed.values()):
+        return {v: " ".join(map(str, p)) for v, p in parsed.items()}
+    if not all(isinstance(p, dict) for p in parsed.values()):
+        return {v: v for v in values}
+    tables = parsed
     common = set.intersection(*(set(json.dumps(kv) for kv in t.items()) for t in tables.values())) if tables else set()
     out = {}
     for v, t in tables.items():
@@ -68,7 +72,7 @@ def contact_sheet(directory: Path, rows: list[dict], row_axis: str | None, col_a
     draw.text((4, 1), f"columns: {col_axis or 'run'}" + (f"    rows: {row_axis}" if row_axis else ""), fill="black")
     for j, c in enumerate(col_vals):
         text = col_names[c]
-        draw.text((label_w + j * CELL + 4, title_h + 2), text[:26] + ("\n" + text[26:52] if len(text) > 26 else ""), fill="black")
+        draw.text((label_w + j * CELL + 4, title_h + 2), "\n".join(textwrap.wrap(text, 26)[:2]), fill="black")
     for i, r in enumerate(row_vals):
         if row_axis:
             draw.text((4, top + i * CELL + CELL // 2), row_names[r][:27], fill="black")
