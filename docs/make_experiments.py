@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from untrained.sweep import collect  # noqa: E402
-from untrained.sweep.report import mean_sd  # noqa: E402
+from untrained.sweep.report import _order, _value, mean_sd  # noqa: E402
 
 #: Metrics shown per task, in order (lower is better except psnr, ssim, content_*).
 SHOWN = {"texture": ("score", "spectrum", "color", "gram_random", "copy"),
@@ -29,33 +29,23 @@ SHOWN = {"texture": ("score", "spectrum", "color", "gram_random", "copy"),
          "invert": ("psnr", "ssim", "relative_feature_error")}
 
 
-def _value(row: dict, axis: str) -> str:
-    v = row.get(axis, "")
-    return json.dumps(v, separators=(",", ":")) if isinstance(v, (list, dict)) else str(v)
-
-
-def table(folder: Path) -> list[str]:
+def table(folder: Path, info: dict, runs: list[dict]) -> list[str]:
     """Markdown lines: the experiment's cells (label axes) with their metrics, in recipe order."""
-    info = json.loads((folder / "sweep.json").read_text())
     labels = info.get("labels", {})
     shown_axes = [a for a in (labels.get("rows"), labels.get("cols")) if a] or info["axes"]
-    rows = [r for r in collect(folder) if r.get("status") == "ok"]
-    order = {a: [_value({a: v}, a) for v in info["values"].get(a, [])] for a in shown_axes}
+    rows = _order([r for r in runs if r.get("status") == "ok"], {a: info["values"].get(a, []) for a in shown_axes})
     cells: dict[tuple[str, ...], list[dict]] = {}
     for r in rows:
         cells.setdefault(tuple(_value(r, a) for a in shown_axes), []).append(r)
-    keys = sorted(cells, key=lambda k: [order[a].index(v) if v in order[a] else len(order[a])
-                                        for a, v in zip(shown_axes, k)])
     metrics = SHOWN[info["task"]]
     lines = ["| " + " | ".join([*shown_axes, "runs", *metrics, "seconds"]) + " |",
              "|" + "---|" * (len(shown_axes) + len(metrics) + 2)]
-    for k in keys:
-        group = cells[k]
+    for k, group in cells.items():
         stats = [mean_sd([float(r[m]) for r in group if isinstance(r.get(m), (int, float))], 3) for m in metrics]
         lines.append("| " + " | ".join([*(v.replace("|", "/") for v in k), str(len(group)), *stats,
                                         mean_sd([float(r["seconds"]) for r in group], 3)]) + " |")
     total = sum(float(r["seconds"]) for r in rows)
-    failed = sum(1 for r in collect(folder) if r.get("status") == "error")
+    failed = sum(1 for r in runs if r.get("status") == "error")
     lines += ["", f"{len(rows)} runs, {total / 60:.1f} min of run time (1 thread each)"
               + (f", {failed} failed" if failed else "") + "."]
     lines += [f"{n}" for n in info.get("notes", [])]
@@ -70,12 +60,13 @@ def main() -> None:
     images = Path(args.images)
     images.mkdir(parents=True, exist_ok=True)
     for folder in sorted(p for p in Path(args.experiments).iterdir() if (p / "sweep.json").is_file()):
+        info = json.loads((folder / "sweep.json").read_text())
         print(f"## {folder.name}\n")
         if (folder / "contact_sheet.png").is_file():
             shutil.copyfile(folder / "contact_sheet.png", images / f"{folder.name}.png")
-        if json.loads((folder / "sweep.json").read_text())["task"] == "invert" and (folder / "loss_curves.png").is_file():
+        if info["task"] == "invert" and (folder / "loss_curves.png").is_file():
             shutil.copyfile(folder / "loss_curves.png", images / f"{folder.name}_loss.png")
-        print("\n".join(table(folder)) + "\n")
+        print("\n".join(table(folder, info, collect(folder))) + "\n")
 
 
 if __name__ == "__main__":

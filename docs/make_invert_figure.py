@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import torch  # noqa: E402
-from PIL import Image  # noqa: E402
 
 import untrained as U  # noqa: E402
-from untrained.io import atomic_write_bytes  # noqa: E402
+from untrained.io import save_image  # noqa: E402
+from untrained.synth.loop import resize  # noqa: E402
 
 LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1", "pool5")
 
@@ -41,15 +41,7 @@ def main() -> None:
         seconds = time.perf_counter() - start
         rows.append((layer, result.stats["scores"], result.stats["evaluations"], seconds))
         tiles.append(result.image)
-    from untrained.synth.loop import resize
-
-    strip = torch.cat([resize(image, size)] + tiles, dim=-1)[0].clamp(0, 1)
-    pixels = (strip.permute(1, 2, 0).numpy() * 255 + 0.5).astype("uint8")
-    import io
-
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="PNG")
-    atomic_write_bytes(Path(args.output), buf.getvalue())
+    save_image(args.output, torch.cat([resize(image, size)] + tiles, dim=-1))
     print("| layer | " + " | ".join(r[0] for r in rows) + " |")
     print("|---" * (len(rows) + 1) + "|")
     print("| PSNR (dB) | " + " | ".join(f"{r[1]['psnr']:.1f}" for r in rows) + " |")
