@@ -234,3 +234,6 @@ def test_cli_schedule_flags(exemplar_file, tmp_path, capsys):
     assert cfg["optim"]["plateau"] == 0.5 and cfg["optim"]["line_search"] is True
     assert main(["texture", str(exemplar_file), "--scale-evaluations", "x", "-o", str(out)]) == 2
     assert "--scale-evaluations" in capsys.readouterr().err
+    assert main(["texture", str(exemplar_file), "--optimizer", "adam", "--line-search", "-o", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "line search needs the lbfgs optimizer" in err and "Traceback" not in err and err.count("\n") == 1
