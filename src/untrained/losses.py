@@ -208,9 +208,9 @@ def match_patches(
     """
     queries = _normalized(patches).to(keys.dtype)
     n, m = queries.shape[0], keys.shape[1]
-    out = torch.empty(n, dtype=torch.long)
+    out = torch.empty(n, dtype=torch.long, device=keys.device)
     step = chunk if variety <= 0 else min(chunk, 16)
-    uses = torch.zeros(m)
+    uses = torch.zeros(m, device=keys.device)
     for start in range(0, n, step):
         scores = (queries[start:start + step] @ keys).float()
         if variety > 0 and start > 0:
@@ -290,7 +290,8 @@ class SWDLoss(nn.Module):
         self.resample(generator or torch.Generator().manual_seed(0))
 
     def resample(self, generator: torch.Generator) -> None:
-        d = torch.randn(self.channels, self.channels, generator=generator)
+        # drawn on the CPU generator, then moved: the same directions on every device
+        d = torch.randn(self.channels, self.channels, generator=generator).to(self.targets[0].device)
         self.directions = d / d.norm(dim=0, keepdim=True)  # (C, K)
         self._target_proj = [self.directions.T @ t for t in self.targets]  # (K, M_i)
         self._cache: dict[int, torch.Tensor] = {}

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 
+import torch
+
+from .devices import free_memory
 from .errors import UserError
 from .nets import NetSpec
 from .nets.build import feature_sizes
@@ -87,13 +90,16 @@ def estimate_bytes(net: NetSpec, layers, size: tuple[int, int], lbfgs_history: i
 
 
 def check_memory(net: NetSpec, layers, size: tuple[int, int], lbfgs_history: int = 100,
-                 patch_exemplar: tuple[int, int] | None = None) -> int:
-    """The estimate, or a :class:`UserError` with it when it exceeds the memory available."""
+                 patch_exemplar: tuple[int, int] | None = None, device: torch.device | str = "cpu") -> int:
+    """The estimate, or a :class:`UserError` with it when it exceeds the memory available on
+    *device*: the free memory of the GPU (``torch.cuda.mem_get_info``) or of the machine."""
+    device = torch.device(device)
     need = estimate_bytes(net, layers, size, lbfgs_history, patch_exemplar)
-    have = available_memory()
+    free = free_memory(device)
+    have, where = (available_memory(), "") if free is None else (free, f" on {device}")
     if need > have:
         raise UserError(
             f"a {size[1]}×{size[0]} output with net {net.name} needs about {need / 2**30:.1f} GiB, "
-            f"more than the {have / 2**30:.1f} GiB available: use a smaller --size or a lighter net"
+            f"more than the {have / 2**30:.1f} GiB available{where}: use a smaller --size or a lighter net"
         )
     return need

@@ -172,13 +172,20 @@ def tv_term(smoothness: float, circular: bool = False) -> list[Term]:
 
 
 class NetProblem:
-    """Holds a task's random network and redraws it on restart (Du 2020 §3)."""
+    """Holds a task's random network on its *device* and redraws it on restart (Du 2020 §3).
 
-    def __init__(self, spec: NetSpec, seed: int):
-        self.spec, self.seed = spec, seed
-        self.net = build(spec, derive_seed(seed, "net"))
+    Weights are drawn on the CPU (:func:`untrained.nets.build`) and then moved, so a seed gives
+    the same network on every device; :meth:`put` moves the task's images there too."""
+
+    def __init__(self, spec: NetSpec, seed: int, device: torch.device | str = "cpu"):
+        self.spec, self.seed, self.device = spec, seed, torch.device(device)
+        self.net = build(spec, derive_seed(seed, "net")).to(self.device)
+
+    def put(self, image: torch.Tensor | None) -> torch.Tensor | None:
+        """*image* on this problem's device (``None`` stays ``None``)."""
+        return None if image is None else image.to(self.device)
 
     def reseed(self, attempt: int) -> None:
-        self.net = build(self.spec, derive_seed(self.seed, f"net:restart{attempt}"))
+        self.net = build(self.spec, derive_seed(self.seed, f"net:restart{attempt}")).to(self.device)
 
 

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ..config import to_dict
+from ..devices import resolve as resolve_device
 from ..errors import UserError
 from ..losses import ContentLoss
 from ..nets import NetSpec, preset
@@ -26,7 +27,7 @@ from ..objective import Objective, Term
 from ..resources import check_memory
 from .common import (NetProblem, check_choice, check_image, check_net, check_sizes, finite_nonneg, image_digest,
                      resolve_size, scaled, style_terms, tv_term)
-from .loop import Iterate, OptimConfig, Result, Synthesis, noise, resize
+from .loop import Iterate, OptimConfig, Result, Synthesis, noise, randn, resize
 
 #: A colour counts as a region when it covers at least this fraction of a map.
 MIN_REGION = 0.005
@@ -117,12 +118,12 @@ class DoodleProblem(NetProblem):
     """Guided patch targets from the style image and its map; the target map guides the output."""
 
     def __init__(self, style: torch.Tensor, style_map: torch.Tensor, target_map: torch.Tensor,
-                 content: torch.Tensor | None, config: DoodleConfig):
-        super().__init__(config.net, config.seed)
-        self.config, self.style, self.content = config, style, content
+                 content: torch.Tensor | None, config: DoodleConfig, device: torch.device | str = "cpu"):
+        super().__init__(config.net, config.seed, device)
+        self.config, self.style, self.content = config, self.put(style), self.put(content)
         self.colours = check_maps(style_map, target_map)
-        self.style_masks = one_hot(style_map, self.colours)
-        self.target_masks = one_hot(target_map, self.colours)
+        self.style_masks = self.put(one_hot(style_map, self.colours))
+        self.target_masks = self.put(one_hot(target_map, self.colours))
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
         c = self.config
@@ -146,14 +147,15 @@ class DoodleProblem(NetProblem):
         if self.config.init == "content" and self.content is not None:
             return resize(self.content, size)
         if self.config.init == "mean":
-            return self.style.mean(dim=(2, 3), keepdim=True) + 0.1 * torch.randn((1, 3, *size), generator=generator)
-        return noise(size, generator)
+            return self.style.mean(dim=(2, 3), keepdim=True) + 0.1 * randn((1, 3, *size), generator, self.device)
+        return noise(size, generator, self.device)
 
 
 def doodle_synthesis(style: torch.Tensor, style_map: torch.Tensor, target_map: torch.Tensor,
                      content: torch.Tensor | None = None, config: DoodleConfig | None = None,
-                     callback: Callable[[Iterate], None] | None = None) -> tuple[Synthesis, dict]:
-    """A ready-to-run Neural Doodle and its resolved config."""
+                     callback: Callable[[Iterate], None] | None = None,
+                     device: torch.device | str | None = "auto") -> tuple[Synthesis, dict]:
+    """A ready-to-run Neural Doodle on *device* and its resolved config."""
     style, style_map, target_map = (check_image(t, w) for t, w in ((style, "style image"), (style_map, "style map"),
                                                                  (target_map, "target map")))
     if style_map.shape[-2:] != style.shape[-2:]:  # maps are flat colours: resize without blending
@@ -161,10 +163,12 @@ def doodle_synthesis(style: torch.Tensor, style_map: torch.Tensor, target_map: t
     if content is not None:
         content = check_image(content, "content image")
     cfg = (config or DoodleConfig()).resolved(tuple(target_map.shape[-2:]), tuple(style.shape[-2:]))
-    check_memory(cfg.net, cfg.style_layers + cfg.content_layers, cfg.size, cfg.optim.lbfgs_history, tuple(style.shape[-2:]))
+    device = resolve_device(device)
+    check_memory(cfg.net, cfg.style_layers + cfg.content_layers, cfg.size, cfg.optim.lbfgs_history, tuple(style.shape[-2:]),
+                 device=device)
     if target_map.shape[-2:] != cfg.size:
         target_map = F.interpolate(target_map, size=cfg.size, mode="nearest")
-    problem = DoodleProblem(style, style_map, target_map, content, cfg)
+    problem = DoodleProblem(style, style_map, target_map, content, cfg, device)
     synthesis = Synthesis(problem, cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
     inputs = {"style": image_digest(style), "style_map": image_digest(style_map), "target_map": image_digest(target_map),
               "content": image_digest(content) if content is not None else None,
@@ -173,10 +177,11 @@ def doodle_synthesis(style: torch.Tensor, style_map: torch.Tensor, target_map: t
 
 
 def doodle(style: torch.Tensor, style_map: torch.Tensor, target_map: torch.Tensor, content: torch.Tensor | None = None,
-           config: DoodleConfig | None = None, *, callback: Callable[[Iterate], None] | None = None, **changes) -> Result:
+           config: DoodleConfig | None = None, *, callback: Callable[[Iterate], None] | None = None,
+           device: torch.device | str | None = "auto", **changes) -> Result:
     """Paint *target_map* with the regions of *style* that *style_map* gives the same colours
     (Neural Doodle, Champandard 2016), with a random network."""
     cfg = dataclasses.replace(config or DoodleConfig(), **changes)
-    synthesis, resolved = doodle_synthesis(style, style_map, target_map, content, cfg, callback)
+    synthesis, resolved = doodle_synthesis(style, style_map, target_map, content, cfg, callback, device)
     out = synthesis.run()
     return Result(out, synthesis.history, resolved, synthesis.stats())

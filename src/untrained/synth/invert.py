@@ -12,6 +12,7 @@ from typing import Callable
 import torch
 
 from ..config import to_dict
+from ..devices import resolve as resolve_device
 from ..losses import ContentLoss
 from ..nets import NetSpec, preset
 from ..objective import Objective, Term
@@ -46,9 +47,9 @@ class InvertConfig:
 class InvertProblem(NetProblem):
     """Squared error to the target image's activations at one layer (plus optional TV)."""
 
-    def __init__(self, image: torch.Tensor, config: InvertConfig):
-        super().__init__(config.net, config.seed)
-        self.image, self.config = image, config
+    def __init__(self, image: torch.Tensor, config: InvertConfig, device: torch.device | str = "cpu"):
+        super().__init__(config.net, config.seed, device)
+        self.image, self.config = self.put(image), config
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
         with torch.no_grad():
@@ -57,20 +58,22 @@ class InvertProblem(NetProblem):
         return Objective(self.net, terms + tv_term(self.config.smoothness))
 
     def initial(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
-        return noise(size, generator)
+        return noise(size, generator, self.device)
 
 
 def invert_synthesis(image: torch.Tensor, config: InvertConfig | None = None,
-                     callback: Callable[[Iterate], None] | None = None) -> tuple[Synthesis, dict, InvertProblem]:
-    """A ready-to-run inversion of *image*, its resolved config, and the problem (for scoring)."""
+                     callback: Callable[[Iterate], None] | None = None,
+                     device: torch.device | str | None = "auto") -> tuple[Synthesis, dict, InvertProblem]:
+    """A ready-to-run inversion of *image* on *device*, its resolved config, and the problem (for scoring)."""
     image = check_image(image, "image")
     cfg = (config or InvertConfig()).resolved(tuple(image.shape[-2:]))
-    check_memory(cfg.net, [cfg.layer], cfg.size, cfg.optim.lbfgs_history)
+    device = resolve_device(device)
+    check_memory(cfg.net, [cfg.layer], cfg.size, cfg.optim.lbfgs_history, device=device)
     if tuple(image.shape[-2:]) != cfg.size:
         from .loop import resize
 
         image = resize(image, cfg.size)
-    problem = InvertProblem(image, cfg)
+    problem = InvertProblem(image, cfg, device)
     synthesis = Synthesis(problem, cfg.optim, cfg.size, cfg.seed, normalize=True, callback=callback)
     return synthesis, {"task": "invert", **to_dict(cfg), "inputs": {"image": image_digest(image)}}, problem
 
@@ -79,6 +82,7 @@ def invert_scores(problem: InvertProblem, output: torch.Tensor) -> dict[str, flo
     """Relative feature error at the inverted layer, PSNR and SSIM against the target image."""
     from ..metrics import psnr, relative_feature_error, ssim
 
+    output = problem.put(output)
     return {
         "relative_feature_error": relative_feature_error(problem.net, problem.config.layer, output, problem.image),
         "psnr": psnr(output, problem.image),
@@ -87,12 +91,13 @@ def invert_scores(problem: InvertProblem, output: torch.Tensor) -> dict[str, flo
 
 
 def invert(image: torch.Tensor, config: InvertConfig | None = None, *,
-           callback: Callable[[Iterate], None] | None = None, **changes) -> Result:
+           callback: Callable[[Iterate], None] | None = None, device: torch.device | str | None = "auto",
+           **changes) -> Result:
     """Reconstruct *image* from its activations at ``layer`` of a random net, from white noise
     (He et al. 2016 §3).  ``result.stats["scores"]`` holds the relative feature error, PSNR and
     SSIM against *image*."""
     cfg = dataclasses.replace(config or InvertConfig(), **changes)
-    synthesis, resolved, problem = invert_synthesis(image, cfg, callback)
+    synthesis, resolved, problem = invert_synthesis(image, cfg, callback, device)
     out = synthesis.run()
     stats = synthesis.stats()
     stats["scores"] = invert_scores(problem, out)

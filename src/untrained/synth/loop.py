@@ -23,6 +23,7 @@ from typing import Any, Callable, Protocol
 import kornia
 import torch
 
+from .. import devices
 from ..config import derive_seed
 from ..errors import UserError
 from ..objective import Objective
@@ -133,7 +134,10 @@ class _CapReached(Exception):
 
 
 class Problem(Protocol):
-    """What a task supplies to the loop, for each scale."""
+    """What a task supplies to the loop, for each scale, on its ``device`` (the loop optimises
+    there; starting images may come back on the CPU and are moved)."""
+
+    device: torch.device
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
         """The objective for an output of *size* (H, W), *factor* = size / final size."""
@@ -192,9 +196,15 @@ def resize(image: torch.Tensor, size: tuple[int, int], circular: bool = False) -
     return out[..., top:top + size[0], left:left + size[1]].contiguous()
 
 
-def noise(size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
-    """White noise ``U(0, 1)`` image of *size* (H, W) — He et al.'s starting point."""
-    return torch.rand((1, 3, *size), generator=generator)
+def noise(size: tuple[int, int], generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
+    """White noise ``U(0, 1)`` image of *size* (H, W) — He et al.'s starting point — drawn from
+    the CPU *generator* and moved to *device*, so a seed gives the same image on every device."""
+    return torch.rand((1, 3, *size), generator=generator).to(device)
+
+
+def randn(shape, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Standard normal values drawn from the CPU *generator*, then moved to *device*."""
+    return torch.randn(tuple(shape), generator=generator).to(device)
 
 
 class Synthesis:
@@ -214,6 +224,7 @@ class Synthesis:
         callback: Callable[[Iterate], None] | None = None,
     ):
         self.problem = problem
+        self.device = torch.device(getattr(problem, "device", "cpu"))
         self.optim = optim.resolved()
         self.sizes = scale_sizes(size, self.optim.scales)
         self.normalize = normalize
@@ -238,18 +249,20 @@ class Synthesis:
         return self.scale >= len(self.sizes)
 
     def run(self) -> torch.Tensor:
-        """Run (or resume) all remaining scales; the final image ``(1, 3, H, W)``."""
-        while not self.done:
-            start = time.perf_counter()
-            try:
-                self.image = self._run_scale(self.scale)
-                self.scale += 1
-            except Diverged as exc:
-                self._restart(exc)
-            finally:
-                self.seconds += time.perf_counter() - start
+        """Run (or resume) all remaining scales; the final image ``(1, 3, H, W)``, on the CPU."""
+        with devices.deterministic(self.device):
+            while not self.done:
+                start = time.perf_counter()
+                try:
+                    self.image = self._run_scale(self.scale)
+                    self.scale += 1
+                except Diverged as exc:
+                    self._restart(exc)
+                finally:
+                    devices.synchronize(self.device)
+                    self.seconds += time.perf_counter() - start
         assert self.image is not None
-        return self.image
+        return self.image.cpu()
 
     def _restart(self, exc: Diverged) -> None:
         """Du 2020 §3: reseed the network and start again; perturb if reseeding changed nothing."""
@@ -270,9 +283,9 @@ class Synthesis:
         if self._resume is not None and self._resume[0] == s:
             return self._resume[1].clone()
         if self.image is None:
-            x = self.problem.initial(size, self.generator)
+            x = self.problem.initial(size, self.generator).to(self.device)
             if self.perturb:  # 10 % multiplicative noise (Du 2020 §3)
-                x = x * (1 + 0.1 * torch.randn(x.shape, generator=self.generator))
+                x = x * (1 + 0.1 * randn(x.shape, self.generator, self.device))
             return x.clamp(0, 1)
         return resize(self.image, size, getattr(self.problem, "tile", False)).clamp(0, 1)
 
@@ -281,7 +294,7 @@ class Synthesis:
         factor = size[0] / self.sizes[-1][0]
         x = self._start_image(s, size)
         objective = self.problem.objective(size, factor)
-        probe = noise(size, self.generator)
+        probe = noise(size, self.generator, self.device)
         scales = objective.normalize(probe) if self.normalize else {t.name: 1.0 for t in objective.terms}
         if s < len(self.term_scales):
             self.term_scales[s] = scales
@@ -355,6 +368,7 @@ class Synthesis:
             "ms_per_evaluation": round(1000 * self.seconds / max(self.evaluations, 1), 2),
             "final_loss": self.best_loss,
             "scale_sizes": [list(s) for s in self.sizes],
+            "device": devices.describe(self.device),
             "term_scales": self.term_scales,
             "restarts": self.restarts,
         }

@@ -13,6 +13,7 @@ import kornia
 import torch
 
 from ..config import to_dict
+from ..devices import resolve as resolve_device
 from ..errors import UserError
 from ..losses import ContentLoss
 from ..nets import NetSpec, preset
@@ -109,9 +110,10 @@ def style_preset(name: str) -> StyleConfig:
 class StyleProblem(NetProblem):
     """Content targets from the content image, style targets from the style image(s), per scale."""
 
-    def __init__(self, content: torch.Tensor, style, config: StyleConfig):
-        super().__init__(config.net, config.seed)
-        self.styles = [style] if torch.is_tensor(style) else list(style)
+    def __init__(self, content: torch.Tensor, style, config: StyleConfig, device: torch.device | str = "cpu"):
+        super().__init__(config.net, config.seed, device)
+        content = self.put(content)
+        self.styles = [self.put(s) for s in ([style] if torch.is_tensor(style) else style)]
         self.content, self.style, self.config = content, self.styles[0], config
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
@@ -137,22 +139,24 @@ class StyleProblem(NetProblem):
             return resize(self.content, size)
         if self.config.init == "style":
             return resize(self.style, size)
-        return noise(size, generator)
+        return noise(size, generator, self.device)
 
 
 def style_synthesis(content: torch.Tensor, style, config: StyleConfig | None = None,
-                    callback: Callable[[Iterate], None] | None = None) -> tuple[Synthesis, dict]:
-    """A ready-to-run style transfer and its resolved config; *style* may be a list of images
-    whose statistics are mixed by ``style_blend``."""
+                    callback: Callable[[Iterate], None] | None = None,
+                    device: torch.device | str | None = "auto") -> tuple[Synthesis, dict]:
+    """A ready-to-run style transfer on *device* and its resolved config; *style* may be a list
+    of images whose statistics are mixed by ``style_blend``."""
     content = check_image(content, "content image")
     styles = [check_image(s, "style image") for s in ([style] if torch.is_tensor(style) else style)]
     if not styles:
         raise UserError("give at least one style image")
     smallest = min((tuple(s.shape[-2:]) for s in styles), key=min)
     cfg = (config or StyleConfig()).resolved(tuple(content.shape[-2:]), smallest, len(styles))
+    device = resolve_device(device)
     check_memory(cfg.net, cfg.content_layers + cfg.style_layers, cfg.size, cfg.optim.lbfgs_history,
-                 tuple(styles[0].shape[-2:]) if cfg.loss.startswith("patch") else None)
-    synthesis = Synthesis(StyleProblem(content, styles, cfg), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
+                 tuple(styles[0].shape[-2:]) if cfg.loss.startswith("patch") else None, device=device)
+    synthesis = Synthesis(StyleProblem(content, styles, cfg, device), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
     digests = [image_digest(s) for s in styles]
     inputs = {"content": image_digest(content), **({"style": digests[0]} if len(digests) == 1 else {"styles": digests})}
     return synthesis, {"task": "style", **to_dict(cfg), "inputs": inputs}
@@ -177,12 +181,13 @@ def preserve_color(result: torch.Tensor, content: torch.Tensor, mode: str) -> to
 
 
 def style(content: torch.Tensor, style_image, config: StyleConfig | None = None, *,
-          callback: Callable[[Iterate], None] | None = None, **changes) -> Result:
+          callback: Callable[[Iterate], None] | None = None, device: torch.device | str | None = "auto",
+          **changes) -> Result:
     """Repaint *content* in the style of *style_image* (or a blend of several) with a random
     network (Gatys et al.'s objective; He et al. 2016 §3; Du 2020 §3–4).  ``content_weight=0,
     init="content"`` is Du §4's variant without content loss; ``preserve_color`` keeps the
     content's colours."""
     cfg = dataclasses.replace(config or StyleConfig(), **changes)
-    synthesis, resolved = style_synthesis(content, style_image, cfg, callback)
+    synthesis, resolved = style_synthesis(content, style_image, cfg, callback, device)
     out = preserve_color(synthesis.run(), check_image(content, "content image"), synthesis.problem.config.preserve_color)
     return Result(out, synthesis.history, resolved, synthesis.stats())

@@ -12,13 +12,14 @@ from typing import Callable
 import torch
 
 from ..config import to_dict
+from ..devices import resolve as resolve_device
 from ..errors import UserError
 from ..nets import NetSpec
 from ..objective import Objective
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, finite_nonneg,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
-from .loop import Iterate, OptimConfig, Result, Synthesis, noise, scale_sizes
+from .loop import Iterate, OptimConfig, Result, Synthesis, noise, randn, scale_sizes
 
 #: The net ``untrained texture`` uses unless told otherwise, by loss, as network options.  Gram
 #: and SWD use VGG-19 at half width: in benchmarks/bench_texture.py it scored better than the
@@ -125,9 +126,9 @@ class TextureConfig:
 class TextureProblem(NetProblem):
     """Style targets of the exemplar(s) at every scale, plus optional spectrum and TV terms."""
 
-    def __init__(self, exemplar, config: TextureConfig):
-        super().__init__(config.net, config.seed)
-        self.exemplars = [exemplar] if torch.is_tensor(exemplar) else list(exemplar)
+    def __init__(self, exemplar, config: TextureConfig, device: torch.device | str = "cpu"):
+        super().__init__(config.net, config.seed, device)
+        self.exemplars = [self.put(e) for e in ([exemplar] if torch.is_tensor(exemplar) else exemplar)]
         self.exemplar, self.config, self.tile = self.exemplars[0], config, config.tile
         self.coarsest = scale_sizes(config.size, config.optim.scales)[0]
 
@@ -146,17 +147,19 @@ class TextureProblem(NetProblem):
     def initial(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         if self.config.init == "mean":
             mean = sum(w * e.mean(dim=(2, 3), keepdim=True) for e, w in zip(self.exemplars, self.config.blend))
-            return mean + 0.1 * torch.randn((1, 3, *size), generator=generator)
-        return noise(size, generator)
+            return mean + 0.1 * randn((1, 3, *size), generator, self.device)
+        return noise(size, generator, self.device)
 
 
 def texture_synthesis(
     exemplar,
     config: TextureConfig | None = None,
     callback: Callable[[Iterate], None] | None = None,
+    device: torch.device | str | None = "auto",
 ) -> tuple[Synthesis, dict]:
     """A ready-to-run :class:`Synthesis` for *exemplar* (one image, or a list whose statistics
-    are blended) and the resolved config as a dict.
+    are blended) on *device* (see :func:`untrained.devices.resolve`), and the resolved config
+    as a dict (which does not name the device: the run's stats do).
 
     Use this instead of :func:`texture` to keep hold of the synthesis (resume it, or save its
     best image when interrupted).
@@ -168,9 +171,10 @@ def texture_synthesis(
     cfg = (config or TextureConfig()).resolved(tuple(exemplars[0].shape[-2:]), len(exemplars))
     if len(exemplars) > 1:
         cfg.resolved(smallest, len(exemplars))  # every exemplar must survive the coarsest scale
+    device = resolve_device(device)
     check_memory(cfg.net, cfg.layers, cfg.size, cfg.optim.lbfgs_history,
-                 tuple(exemplars[0].shape[-2:]) if cfg.loss.startswith("patch") else None)
-    synthesis = Synthesis(TextureProblem(exemplars, cfg), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
+                 tuple(exemplars[0].shape[-2:]) if cfg.loss.startswith("patch") else None, device=device)
+    synthesis = Synthesis(TextureProblem(exemplars, cfg, device), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
     digests = [image_digest(e) for e in exemplars]
     inputs = {"exemplar": digests[0]} if len(digests) == 1 else {"exemplars": digests}
     return synthesis, {"task": "texture", **to_dict(cfg), "inputs": inputs}
@@ -181,6 +185,7 @@ def texture(
     config: TextureConfig | None = None,
     *,
     callback: Callable[[Iterate], None] | None = None,
+    device: torch.device | str | None = "auto",
     **changes,
 ) -> Result:
     """Synthesise a texture that matches *exemplar*'s statistics in a random network.
@@ -188,11 +193,12 @@ def texture(
     *exemplar* is a ``(1, 3, H, W)`` tensor in [0, 1] (see :func:`untrained.load_image`), or a
     list of them mixed by ``blend``.
     Settings come from *config* and/or keyword *changes* to it (``size=(256, 256)``, ``seed=7``,
-    ``loss="patch"``, ``optim=OptimConfig(...)``).  Returns a :class:`Result` with the image, the
+    ``loss="patch"``, ``optim=OptimConfig(...)``); *device* is ``auto`` (CUDA, then MPS, then the
+    CPU), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.  Returns a :class:`Result` with the image, the
     loss history, the resolved config and run statistics.  He et al. 2016 §3; Du 2020 §3;
     Champandard 2016 for ``loss="patch"``.
     """
     cfg = dataclasses.replace(config or TextureConfig(), **changes)
-    synthesis, resolved = texture_synthesis(exemplar, cfg, callback)
+    synthesis, resolved = texture_synthesis(exemplar, cfg, callback, device)
     image = synthesis.run()
     return Result(image, synthesis.history, resolved, synthesis.stats())
