@@ -291,7 +291,7 @@ class SWDLoss(nn.Module):
 
     def resample(self, generator: torch.Generator) -> None:
         # drawn on the CPU generator, then moved: the same directions on every device
-        d = torch.randn(self.channels, self.channels, generator=generator).to(self.targets[0].device)
+        d = torch.randn(self.channels, self.channels, generator=generator).to(self.targets[0])
         self.directions = d / d.norm(dim=0, keepdim=True)  # (C, K)
         self._target_proj = [self.directions.T @ t for t in self.targets]  # (K, M_i)
         self._cache: dict[int, torch.Tensor] = {}

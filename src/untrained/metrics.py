@@ -72,11 +72,24 @@ def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, directions: int = 128, 
     return float((_quantiles(a @ proj, quantiles) - _quantiles(b @ proj, quantiles)).abs().mean())
 
 
+def patches_at(image: torch.Tensor, size: int, index: torch.Tensor) -> torch.Tensor:
+    """The ``size``×``size`` patches of ``(1, C, H, W)`` *image* at flat positions *index* (in
+    ``F.unfold``'s order, stride 1) → ``(len(index), C·size²)``, equal to those rows of
+    ``F.unfold(image, size)`` without unfolding every patch (memory: the chosen ones only)."""
+    c, w = image.shape[1], image.shape[-1]
+    cols = w - size + 1
+    dy, dx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    ys = (index // cols)[:, None] + dy.flatten()[None, :]  # (N, size²)
+    xs = (index % cols)[:, None] + dx.flatten()[None, :]
+    return image[0][:, ys, xs].permute(1, 0, 2).reshape(len(index), c * size * size)
+
+
 def _patches(image: torch.Tensor, size: int, count: int, g: torch.Generator) -> torch.Tensor:
-    p = F.unfold(image, size).squeeze(0).T  # (N, 3·size²)
-    if p.shape[0] > count:
-        p = p[torch.randperm(p.shape[0], generator=g)[:count]]
-    return p
+    """Up to *count* random patches (all of them when there are fewer), sampled by position."""
+    h, w = image.shape[-2:]
+    n = (h - size + 1) * (w - size + 1)
+    index = torch.randperm(n, generator=g)[:count] if n > count else torch.arange(n)
+    return patches_at(image, size, index)
 
 
 def _bands(image: torch.Tensor, levels: int, patch: int) -> list[torch.Tensor]:
@@ -218,12 +231,55 @@ def _detail(image: torch.Tensor) -> torch.Tensor:
     return image - kornia.filters.gaussian_blur2d(image, (5, 5), (1.0, 1.0), border_type="reflect")
 
 
+#: Most exemplar offsets :func:`copy_fraction` compares every output patch with; larger
+#: exemplars are searched on a coarser grid first and refined around the best candidate.
+COPY_CANDIDATES = 1 << 16
+
+
+def _descriptors(pooled: torch.Tensor, block: int, ys: torch.Tensor, xs: torch.Tensor) -> torch.Tensor:
+    """48-d block-mean descriptors (4×4 blocks of a ``block``-px mean image *pooled*) of the
+    patches whose corners are at (*ys*, *xs*) → ``(N, 48)``, the rows of the dilated unfold."""
+    grid = torch.arange(4) * block
+    yy = ys[:, None, None] + grid[None, :, None]
+    xx = xs[:, None, None] + grid[None, None, :]
+    return pooled[0][:, yy, xx].permute(1, 0, 2, 3).reshape(len(ys), -1)
+
+
+def _best_match(out_n: torch.Tensor, pooled: torch.Tensor, block: int, rows: int, cols: int) -> torch.Tensor:
+    """Flat index (``rows × cols`` exemplar offsets) of each output descriptor's best match by
+    correlation: exhaustive up to :data:`COPY_CANDIDATES` offsets, else on a grid of step *s*
+    and then among the (2s−1)² offsets around the grid winner (memory and time bounded)."""
+    step = max(1, math.ceil(math.sqrt(rows * cols / COPY_CANDIDATES)))
+    gy, gx = torch.meshgrid(torch.arange(0, rows, step), torch.arange(0, cols, step), indexing="ij")
+    gy, gx = gy.flatten(), gx.flatten()
+    keys, _ = _zero_mean_unit(_descriptors(pooled, block, gy, gx))
+    best = torch.empty(out_n.shape[0], dtype=torch.long)
+    for start in range(0, out_n.shape[0], 512):
+        best[start:start + 512] = (out_n[start:start + 512] @ keys.T).argmax(dim=1)
+    by, bx = gy[best], gx[best]
+    if step == 1:
+        return by * cols + bx
+    around = torch.arange(-(step - 1), step)
+    oy, ox = torch.meshgrid(around, around, indexing="ij")
+    oy, ox = oy.flatten(), ox.flatten()
+    for start in range(0, out_n.shape[0], 1024):
+        ys = (by[start:start + 1024, None] + oy[None, :]).clamp(0, rows - 1)  # (n, K)
+        xs = (bx[start:start + 1024, None] + ox[None, :]).clamp(0, cols - 1)
+        cand, _ = _zero_mean_unit(_descriptors(pooled, block, ys.flatten(), xs.flatten()))
+        scores = (cand.view(*ys.shape, -1) * out_n[start:start + 1024, None, :]).sum(-1)
+        pick = scores.argmax(dim=1, keepdim=True)
+        by[start:start + 1024], bx[start:start + 1024] = ys.gather(1, pick)[:, 0], xs.gather(1, pick)[:, 0]
+    return by * cols + bx
+
+
 def copy_fraction(output: torch.Tensor, exemplar: torch.Tensor, patch: int = 16, stride: int = 8,
                   threshold: float = 0.9) -> float:
     """Fraction of the output's area covered by ``patch``-px patches that are verbatim copies
     of some exemplar patch.
 
-    Candidates come from 48-dimensional descriptors (4×4 block means, at every exemplar offset);
+    Candidates come from 48-dimensional descriptors (4×4 block means, at every exemplar offset;
+    above :data:`COPY_CANDIDATES` offsets, on a grid refined around its best match, so a 2048²
+    exemplar needs well under 1 GiB);
     a candidate is a copy when the zero-mean normalised cross-correlation of the patches' fine
     *detail* (image minus a σ = 1 blur) is ≥ *threshold*: smooth regions that merely look alike
     (water, sky) have unrelated detail, a verbatim copy has the same.  Patches without detail are
@@ -233,15 +289,12 @@ def copy_fraction(output: torch.Tensor, exemplar: torch.Tensor, patch: int = 16,
     if min(*out.shape[-2:], *ex.shape[-2:]) < patch:
         return 0.0
     block = patch // 4
-    ex_desc = F.unfold(F.avg_pool2d(ex, block, stride=1), 4, dilation=block).squeeze(0).T
     out_desc = F.unfold(F.avg_pool2d(out, block, stride=1), 4, dilation=block, stride=stride).squeeze(0).T
-    ex_n, _ = _zero_mean_unit(ex_desc)
     out_n, _ = _zero_mean_unit(out_desc)
-    best = torch.empty(out_n.shape[0], dtype=torch.long)
-    for start in range(0, out_n.shape[0], 512):
-        best[start:start + 512] = (out_n[start:start + 512] @ ex_n.T).argmax(dim=1)
+    rows, cols = ex.shape[-2] - patch + 1, ex.shape[-1] - patch + 1
+    best = _best_match(out_n, F.avg_pool2d(ex, block, stride=1), block, rows, cols)
     out_detail, out_energy = _zero_mean_unit(F.unfold(_detail(out), patch, stride=stride).squeeze(0).T)
-    ex_detail, _ = _zero_mean_unit(F.unfold(_detail(ex), patch).squeeze(0).T[best])
+    ex_detail, _ = _zero_mean_unit(patches_at(_detail(ex), patch, best))
     textured = out_energy > 0.005 * patch  # detail RMS above 0.005
     copied = ((out_detail * ex_detail).sum(dim=1) >= threshold) & textured
     h, w = out.shape[-2:]

@@ -72,10 +72,22 @@ def activation_bytes(net: NetSpec, layers, size: tuple[int, int]) -> int:
 
 
 def estimate_bytes(net: NetSpec, layers, size: tuple[int, int], lbfgs_history: int = 100,
-                   patch_exemplar: tuple[int, int] | None = None) -> int:
-    """A high-side estimate of the peak memory of one synthesis at *size* (H, W)."""
+                   patch_exemplar: tuple[int, int] | None = None, tile: int = 0) -> int:
+    """A high-side estimate of the peak memory of one synthesis at *size* (H, W); with *tile*
+    (Gram and SWD losses of a plain net, see :mod:`untrained.tiling`), the activations are those
+    of one tile with its halo, plus the image-sized buffers tiling needs."""
     pixels = 3 * size[0] * size[1] * BYTES
-    total = 3 * activation_bytes(net, layers, size)  # forward, saved for backward, gradients
+    window = size
+    if tile and max(size) > tile and net.pyramid == "none" and patch_exemplar is None:
+        from .tiling import geometry
+
+        stride, halo = geometry(net, layers)
+        step = max(stride, tile // stride * stride)
+        window = (min(size[0], step + 2 * halo), min(size[1], step + 2 * halo))
+        total = 4 * pixels  # gradient, wrapped source and its gradient
+    else:
+        total = 0
+    total += 3 * activation_bytes(net, layers, window)  # forward, saved for backward, gradients
     total += (2 * lbfgs_history + 4) * pixels
     if patch_exemplar is not None:
         ex = feature_sizes(net, patch_exemplar)
@@ -90,11 +102,12 @@ def estimate_bytes(net: NetSpec, layers, size: tuple[int, int], lbfgs_history: i
 
 
 def check_memory(net: NetSpec, layers, size: tuple[int, int], lbfgs_history: int = 100,
-                 patch_exemplar: tuple[int, int] | None = None, device: torch.device | str = "cpu") -> int:
+                 patch_exemplar: tuple[int, int] | None = None, device: torch.device | str = "cpu",
+                 tile: int = 0) -> int:
     """The estimate, or a :class:`UserError` with it when it exceeds the memory available on
     *device*: the free memory of the GPU (``torch.cuda.mem_get_info``) or of the machine."""
     device = torch.device(device)
-    need = estimate_bytes(net, layers, size, lbfgs_history, patch_exemplar)
+    need = estimate_bytes(net, layers, size, lbfgs_history, patch_exemplar, tile)
     free = free_memory(device)
     have, where = (available_memory(), "") if free is None else (free, f" on {device}")
     if need > have:

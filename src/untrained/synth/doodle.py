@@ -107,7 +107,7 @@ class DoodleConfig:
         check_net(self.net, style_layers, content_layers)
         cfg = dataclasses.replace(
             self, size=size, style_layers=style_layers, content_layers=content_layers,
-            optim=self.optim.resolved(), **{k: finite_nonneg(getattr(self, k), k.replace("_", " ")) for k in
+            optim=self.optim.resolved(size), **{k: finite_nonneg(getattr(self, k), k.replace("_", " ")) for k in
                                             ("style_weight", "content_weight", "semantic_weight", "smoothness", "variety")},
         )
         check_sizes(self.net, style_layers, cfg.size, cfg.optim.scales, {"style image": style_size}, patch=True)

@@ -38,7 +38,7 @@ class InvertConfig:
         """Fill the size and check every setting."""
         size = resolve_size(self.size, image_size)
         check_net(self.net, [self.layer])
-        cfg = dataclasses.replace(self, size=size, optim=self.optim.resolved(),
+        cfg = dataclasses.replace(self, size=size, optim=self.optim.resolved(size),
                                   smoothness=finite_nonneg(self.smoothness, "smoothness"))
         check_sizes(self.net, [self.layer], cfg.size, cfg.optim.scales, {})
         return cfg

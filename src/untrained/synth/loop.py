@@ -28,6 +28,7 @@ from ..config import derive_seed
 from ..errors import UserError
 from ..objective import Objective
 from ..registry import Registry
+from ..tiling import tiled
 
 OPTIMIZERS: Registry[Callable[..., torch.optim.Optimizer]] = Registry("optimizer")
 #: Default learning rate of each optimiser when the config leaves it unset.
@@ -53,6 +54,11 @@ class OptimConfig:
     quasi-Newton step as it is, which is cheap but can crawl for a hundred evaluations after an
     early overshoot (He et al.'s σ = 0.015 VGG-19, ``conv1_1``+``conv2_1`` texture at 128²: loss
     0.039 vs 0.00095 after 400 evaluations; the default texture net: no difference).
+    ``lbfgs_history=None`` keeps 100 curvature pairs, fewer for outputs so large that they would
+    take more than 4 GiB (:func:`default_history`: 42 at 2048², 10 at 4096²).  ``tile_size``: at
+    scales larger than this many px a side, losses that allow it (Gram, SWD) are evaluated over
+    overlapping tiles of about this size (:mod:`untrained.tiling`; equal loss and gradient, one
+    tile's activations in memory); 0 never tiles.
     """
 
     optimizer: str = "lbfgs"
@@ -60,14 +66,16 @@ class OptimConfig:
     scales: int = 3
     lr: float | None = None
     lbfgs_max_iter: int = 20
-    lbfgs_history: int = 100
+    lbfgs_history: int | None = None
     scale_evaluations: tuple[int, ...] | None = ()
     plateau: float = 0.0
     channels_last: bool = False
     line_search: bool = False
+    tile_size: int = 2048
 
-    def resolved(self) -> "OptimConfig":
-        """A copy with ``lr`` filled in, after validating every field."""
+    def resolved(self, size: tuple[int, int] | None = None) -> "OptimConfig":
+        """A copy with ``lr`` (and, for an output of *size*, ``lbfgs_history``) filled in, after
+        validating every field."""
         OPTIMIZERS.get(self.optimizer)
         if self.iterations < 1:
             raise UserError(f"iterations must be ≥ 1, got {self.iterations}")
@@ -75,8 +83,11 @@ class OptimConfig:
             raise UserError(f"scales must be ≥ 1, got {self.scales}")
         if self.lbfgs_max_iter < 1:
             raise UserError(f"lbfgs_max_iter must be ≥ 1, got {self.lbfgs_max_iter}")
-        if self.lbfgs_history < 1:
+        history = self.lbfgs_history if self.lbfgs_history is not None else default_history(size)
+        if history < 1:
             raise UserError(f"lbfgs_history must be ≥ 1, got {self.lbfgs_history}")
+        if self.tile_size < 0 or 0 < self.tile_size < 64:
+            raise UserError(f"tile size must be 0 (never tile) or ≥ 64 px, got {self.tile_size}")
         lr = DEFAULT_LR[self.optimizer] if self.lr is None else self.lr
         if not (lr > 0 and math.isfinite(lr)):
             raise UserError(f"learning rate must be a positive number, got {self.lr}")
@@ -87,7 +98,7 @@ class OptimConfig:
             raise UserError(f"plateau must be in [0, 1), got {self.plateau}")
         if self.line_search and self.optimizer != "lbfgs":
             raise UserError(f"a line search needs the lbfgs optimizer, not {self.optimizer}")
-        return replace(self, lr=float(lr), scale_evaluations=caps, plateau=float(self.plateau))
+        return replace(self, lr=float(lr), scale_evaluations=caps, plateau=float(self.plateau), lbfgs_history=int(history))
 
     def evaluations_per_step(self) -> int:
         """Upper bound of evaluations in one step."""
@@ -108,6 +119,19 @@ class OptimConfig:
         """Upper bound of evaluations over all scales (for progress bars)."""
         n = self.scales if scales is None else scales
         return sum(self.evaluation_cap(s, n) for s in range(n))
+
+
+#: Most bytes the L-BFGS history may take by default (see :func:`default_history`).
+HISTORY_BYTES = 4 << 30
+
+
+def default_history(size: tuple[int, int] | None) -> int:
+    """L-BFGS curvature pairs kept for an output of *size* (H, W): 100 (torch's default), fewer
+    when 2 × pairs float32 images would exceed :data:`HISTORY_BYTES`, at least 10."""
+    if size is None:
+        return 100
+    per_pair = 2 * 3 * 4 * size[0] * size[1]
+    return max(10, min(100, HISTORY_BYTES // per_pair))
 
 
 @OPTIMIZERS.register("lbfgs", "torch.optim.LBFGS (Gatys et al.; He et al.; Du 2020)")
@@ -225,7 +249,7 @@ class Synthesis:
     ):
         self.problem = problem
         self.device = torch.device(getattr(problem, "device", "cpu"))
-        self.optim = optim.resolved()
+        self.optim = optim.resolved(size)
         self.sizes = scale_sizes(size, self.optim.scales)
         self.normalize = normalize
         self.callback = callback
@@ -293,7 +317,7 @@ class Synthesis:
         size = self.sizes[s]
         factor = size[0] / self.sizes[-1][0]
         x = self._start_image(s, size)
-        objective = self.problem.objective(size, factor)
+        objective = tiled(self.problem.objective(size, factor), self.optim.tile_size, size)
         probe = noise(size, self.generator, self.device)
         scales = objective.normalize(probe) if self.normalize else {t.name: 1.0 for t in objective.terms}
         if s < len(self.term_scales):

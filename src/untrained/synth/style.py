@@ -75,7 +75,7 @@ class StyleConfig:
         check_net(self.net, content_layers, style_layers)
         cfg = dataclasses.replace(
             self, size=size, content_layers=content_layers, style_layers=style_layers,
-            optim=self.optim.resolved(), content_weight=finite_nonneg(self.content_weight, "content weight"),
+            optim=self.optim.resolved(size), content_weight=finite_nonneg(self.content_weight, "content weight"),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"), variety=finite_nonneg(self.variety, "variety"),
             spectrum_weight=finite_nonneg(self.spectrum_weight, "spectrum weight"),

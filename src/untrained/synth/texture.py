@@ -112,7 +112,7 @@ class TextureConfig:
         if optim.scale_evaluations is None:
             optim = dataclasses.replace(optim, scale_evaluations=fast_evaluations(size))
         cfg = dataclasses.replace(
-            self, net=net, size=size, layers=layers, refine_layers=refine, optim=optim.resolved(),
+            self, net=net, size=size, layers=layers, refine_layers=refine, optim=optim.resolved(size),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"),
             variety=finite_nonneg(self.variety, "variety"),
@@ -173,7 +173,8 @@ def texture_synthesis(
         cfg.resolved(smallest, len(exemplars))  # every exemplar must survive the coarsest scale
     device = resolve_device(device)
     check_memory(cfg.net, cfg.layers, cfg.size, cfg.optim.lbfgs_history,
-                 tuple(exemplars[0].shape[-2:]) if cfg.loss.startswith("patch") else None, device=device)
+                 tuple(exemplars[0].shape[-2:]) if cfg.loss.startswith("patch") else None, device=device,
+                 tile=cfg.optim.tile_size)
     synthesis = Synthesis(TextureProblem(exemplars, cfg, device), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
     digests = [image_digest(e) for e in exemplars]
     inputs = {"exemplar": digests[0]} if len(digests) == 1 else {"exemplars": digests}
