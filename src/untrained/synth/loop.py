@@ -22,7 +22,7 @@ from typing import Any, Callable, Protocol
 
 import torch
 
-from .. import devices
+from ..devices import deterministic, describe, synchronize
 from ..config import derive_seed
 from ..errors import UserError
 from ..image import noise, randn, resize
@@ -246,7 +246,7 @@ class Synthesis:
 
     def run(self) -> torch.Tensor:
         """Run (or resume) all remaining scales; the final image ``(1, 3, H, W)``, on the CPU."""
-        with devices.deterministic(self.device):
+        with deterministic(self.device):
             while not self.done:
                 start = time.perf_counter()
                 try:
@@ -255,7 +255,7 @@ class Synthesis:
                 except Diverged as exc:
                     self._restart(exc)
                 finally:
-                    devices.synchronize(self.device)
+                    synchronize(self.device)
                     self.seconds += time.perf_counter() - start
         assert self.image is not None
         return self.image.cpu()
@@ -364,7 +364,7 @@ class Synthesis:
             "ms_per_evaluation": round(1000 * self.seconds / max(self.evaluations, 1), 2),
             "final_loss": self.best_loss,
             "scale_sizes": [list(s) for s in self.sizes],
-            "device": devices.describe(self.device),
+            "device": describe(self.device),
             "term_scales": self.term_scales,
             "restarts": self.restarts,
         }
