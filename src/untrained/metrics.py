@@ -55,7 +55,7 @@ def _pair(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
 
 def _quantiles(values: torch.Tensor, n: int) -> torch.Tensor:
     """*n* evenly spaced quantiles of each column of sorted-able ``values`` (N, K) → (n, K)."""
-    s = values.sort(dim=0).values
+    s = values.T.contiguous().sort(dim=1).values.T  # rows sort 4× faster than strided columns
     pos = torch.linspace(0, s.shape[0] - 1, n)
     lo, hi = pos.floor().long(), pos.ceil().long()
     w = (pos - lo.float()).unsqueeze(1)
@@ -174,7 +174,19 @@ def color(output: torch.Tensor, reference: torch.Tensor) -> float:
     po = _image(output).flatten(2)[0].T
     pr = _image(reference, "reference").flatten(2)[0].T
     per_channel = float((_quantiles(po, 512) - _quantiles(pr, 512)).abs().mean())
-    return 0.5 * (per_channel + sliced_wasserstein(po, pr, 64, 512, _gen(7)))
+    return 0.5 * (per_channel + sliced_wasserstein(_sample(po, 8), _sample(pr, 9), 64, 512, _gen(7)))
+
+
+#: Most pixels the sliced colour distance sorts (a fixed random sample above it; 64 sorted
+#: projections of a 2048² image took 6 minutes).
+COLOR_PIXELS = 1 << 18
+
+
+def _sample(rows: torch.Tensor, offset: int) -> torch.Tensor:
+    """At most :data:`COLOR_PIXELS` of *rows*, a fixed random choice (all of them if fewer)."""
+    if rows.shape[0] <= COLOR_PIXELS:
+        return rows
+    return rows[torch.randperm(rows.shape[0], generator=_gen(offset))[:COLOR_PIXELS]]
 
 
 # --- held-out random networks -------------------------------------------------------------------
@@ -195,21 +207,40 @@ def _held_out_nets():
 
 _NETS_CACHE: list = []
 
+#: Images of more pixels than this have their held-out Gram matrices estimated from a fixed
+#: random sample of :data:`GRAM_TILE`-px tiles covering about this many pixels (exact features
+#: in each, see :mod:`untrained.tiling`), which bounds the time and memory of :func:`gram_random`.
+GRAM_PIXELS = 1 << 20
+GRAM_TILE = 256
 
-def gram_random(output: torch.Tensor, reference: torch.Tensor) -> float:
-    """Relative Gram distance ‖G(out) − G(ref)‖² / ‖G(ref)‖², averaged over the layers of two
-    held-out random networks (see :func:`_held_out_nets`)."""
+
+def _grams(net, layers, image: torch.Tensor, offset: int) -> dict[str, torch.Tensor]:
     from .losses import gram_matrix
+    from .tiling import count_tiles, tiled_gram
 
+    h, w = image.shape[-2:]
+    if h * w <= GRAM_PIXELS:
+        feats = net(image, layers)
+        return {n: gram_matrix(feats[n]) for n in layers}
+    n = count_tiles(net.spec, layers, (h, w), GRAM_TILE)
+    pick = torch.randperm(n, generator=_gen(2000 + offset))[: max(1, GRAM_PIXELS // GRAM_TILE**2)]
+    return tiled_gram(net, image, layers, GRAM_TILE, sorted(pick.tolist()))
+
+
+def gram_random(output: torch.Tensor, reference: torch.Tensor, device: torch.device | str = "cpu") -> float:
+    """Relative Gram distance ‖G(out) − G(ref)‖² / ‖G(ref)‖², averaged over the layers of two
+    held-out random networks (see :func:`_held_out_nets`), run on *device*; above
+    :data:`GRAM_PIXELS`, from a fixed sample of tiles."""
     if not _NETS_CACHE:
         _NETS_CACHE.extend(_held_out_nets())
-    out, ref = _image(output), _image(reference, "reference")
+    out, ref = _image(output).to(device), _image(reference, "reference").to(device)
     values = []
     with torch.no_grad():
-        for net, layers in _NETS_CACHE:
-            fo, fr = net(out, layers), net(ref, layers)
+        for i, (net, layers) in enumerate(_NETS_CACHE):
+            net = net.to(device) if torch.device(device).type != "cpu" else net
+            fo, fr = _grams(net, layers, out, i), _grams(net, layers, ref, i)  # same tiles when same size
             for name in layers:
-                go, gr = gram_matrix(fo[name]), gram_matrix(fr[name])
+                go, gr = fo[name], fr[name]
                 values.append(float((go - gr).pow(2).sum() / gr.pow(2).sum().clamp_min(1e-30)))
     return sum(values) / len(values)
 
@@ -227,45 +258,14 @@ def _detail(image: torch.Tensor) -> torch.Tensor:
     return image - kornia.filters.gaussian_blur2d(image, (5, 5), (1.0, 1.0), border_type="reflect")
 
 
-#: Most exemplar offsets :func:`copy_fraction` compares every output patch with; larger
-#: exemplars are searched on a coarser grid first and refined around the best candidate.
-COPY_CANDIDATES = 1 << 16
+#: Most exemplar offsets :func:`copy_fraction` compares every output patch with: above it,
+#: both images are first shrunk by the smallest integer factor that brings the exemplar within it.
+COPY_CANDIDATES = 1 << 18
 
 
-def _descriptors(pooled: torch.Tensor, block: int, ys: torch.Tensor, xs: torch.Tensor) -> torch.Tensor:
-    """48-d block-mean descriptors (4×4 blocks of a ``block``-px mean image *pooled*) of the
-    patches whose corners are at (*ys*, *xs*) → ``(N, 48)``, the rows of the dilated unfold."""
-    grid = torch.arange(4) * block
-    yy = ys[:, None, None] + grid[None, :, None]
-    xx = xs[:, None, None] + grid[None, None, :]
-    return pooled[0][:, yy, xx].permute(1, 0, 2, 3).reshape(len(ys), -1)
-
-
-def _best_match(out_n: torch.Tensor, pooled: torch.Tensor, block: int, rows: int, cols: int) -> torch.Tensor:
-    """Flat index (``rows × cols`` exemplar offsets) of each output descriptor's best match by
-    correlation: exhaustive up to :data:`COPY_CANDIDATES` offsets, else on a grid of step *s*
-    and then among the (2s−1)² offsets around the grid winner (memory and time bounded)."""
-    step = max(1, math.ceil(math.sqrt(rows * cols / COPY_CANDIDATES)))
-    gy, gx = torch.meshgrid(torch.arange(0, rows, step), torch.arange(0, cols, step), indexing="ij")
-    gy, gx = gy.flatten(), gx.flatten()
-    keys, _ = _zero_mean_unit(_descriptors(pooled, block, gy, gx))
-    best = torch.empty(out_n.shape[0], dtype=torch.long)
-    for start in range(0, out_n.shape[0], 512):
-        best[start:start + 512] = (out_n[start:start + 512] @ keys.T).argmax(dim=1)
-    by, bx = gy[best], gx[best]
-    if step == 1:
-        return by * cols + bx
-    around = torch.arange(-(step - 1), step)
-    oy, ox = torch.meshgrid(around, around, indexing="ij")
-    oy, ox = oy.flatten(), ox.flatten()
-    for start in range(0, out_n.shape[0], 1024):
-        ys = (by[start:start + 1024, None] + oy[None, :]).clamp(0, rows - 1)  # (n, K)
-        xs = (bx[start:start + 1024, None] + ox[None, :]).clamp(0, cols - 1)
-        cand, _ = _zero_mean_unit(_descriptors(pooled, block, ys.flatten(), xs.flatten()))
-        scores = (cand.view(*ys.shape, -1) * out_n[start:start + 1024, None, :]).sum(-1)
-        pick = scores.argmax(dim=1, keepdim=True)
-        by[start:start + 1024], bx[start:start + 1024] = ys.gather(1, pick)[:, 0], xs.gather(1, pick)[:, 0]
-    return by * cols + bx
+def _descriptors(image: torch.Tensor, block: int, stride: int = 1) -> torch.Tensor:
+    """48-d block-mean descriptors (4×4 blocks of ``block`` px) of every patch → ``(N, 48)``."""
+    return F.unfold(F.avg_pool2d(image, block, stride=1), 4, dilation=block, stride=stride).squeeze(0).T
 
 
 def copy_fraction(output: torch.Tensor, exemplar: torch.Tensor, patch: int = 16, stride: int = 8,
@@ -274,8 +274,9 @@ def copy_fraction(output: torch.Tensor, exemplar: torch.Tensor, patch: int = 16,
     of some exemplar patch.
 
     Candidates come from 48-dimensional descriptors (4×4 block means, at every exemplar offset;
-    above :data:`COPY_CANDIDATES` offsets, on a grid refined around its best match, so a 2048²
-    exemplar needs well under 1 GiB);
+    an exemplar of more than :data:`COPY_CANDIDATES` offsets, ~512², is compared with both
+    images shrunk by an integer factor k, so copies are then found in ``k·patch``-px patches:
+    time and memory stay bounded, a 2048² pair in seconds and well under 1 GiB);
     a candidate is a copy when the zero-mean normalised cross-correlation of the patches' fine
     *detail* (image minus a σ = 1 blur) is ≥ *threshold*: smooth regions that merely look alike
     (water, sky) have unrelated detail, a verbatim copy has the same.  Patches without detail are
@@ -284,11 +285,16 @@ def copy_fraction(output: torch.Tensor, exemplar: torch.Tensor, patch: int = 16,
     out, ex = _image(output), _image(exemplar, "exemplar")
     if min(*out.shape[-2:], *ex.shape[-2:]) < patch:
         return 0.0
+    positions = (ex.shape[-2] - patch + 1) * (ex.shape[-1] - patch + 1)
+    if positions > COPY_CANDIDATES:
+        k = math.ceil(math.sqrt(positions / COPY_CANDIDATES))
+        return copy_fraction(F.avg_pool2d(out, k), F.avg_pool2d(ex, k), patch, stride, threshold)
     block = patch // 4
-    out_desc = F.unfold(F.avg_pool2d(out, block, stride=1), 4, dilation=block, stride=stride).squeeze(0).T
-    out_n, _ = _zero_mean_unit(out_desc)
-    rows, cols = ex.shape[-2] - patch + 1, ex.shape[-1] - patch + 1
-    best = _best_match(out_n, F.avg_pool2d(ex, block, stride=1), block, rows, cols)
+    ex_n, _ = _zero_mean_unit(_descriptors(ex, block))
+    out_n, _ = _zero_mean_unit(_descriptors(out, block, stride))
+    best = torch.empty(out_n.shape[0], dtype=torch.long)
+    for start in range(0, out_n.shape[0], 512):
+        best[start:start + 512] = (out_n[start:start + 512] @ ex_n.T).argmax(dim=1)
     out_detail, out_energy = _zero_mean_unit(F.unfold(_detail(out), patch, stride=stride).squeeze(0).T)
     ex_detail, _ = _zero_mean_unit(patches_at(_detail(ex), patch, best))
     textured = out_energy > 0.005 * patch  # detail RMS above 0.005
@@ -362,33 +368,38 @@ def diversity(outputs: Sequence[torch.Tensor]) -> float:
     return sum(float((imgs[i] - imgs[j]).pow(2).mean().sqrt()) for i, j in pairs) / len(pairs) / spread
 
 
-def texture_scores(output: torch.Tensor, reference: torch.Tensor) -> dict[str, float]:
-    """The texture metric suite of *output* against exemplar *reference*."""
+def texture_scores(output: torch.Tensor, reference: torch.Tensor, device: torch.device | str = "cpu") -> dict[str, float]:
+    """The texture metric suite of *output* against exemplar *reference* (held-out nets on *device*)."""
     distance = swd(output, reference)
     return {
         "score": score(output, reference, distance),
         "swd": distance,
         "spectrum": spectrum(output, reference),
         "color": color(output, reference),
-        "gram_random": gram_random(output, reference),
+        "gram_random": gram_random(output, reference, device),
         "copy": copy_fraction(output, reference),
     }
 
 
 def evaluate(output: torch.Tensor, reference: torch.Tensor, task: str = "texture",
-             content: torch.Tensor | None = None, net=None, layer: str | None = None) -> dict[str, float]:
+             content: torch.Tensor | None = None, net=None, layer: str | None = None,
+             device: torch.device | str = "cpu") -> dict[str, float]:
     """All metrics for *task*: ``texture`` (against the exemplar), ``invert`` (PSNR, SSIM and,
     with *net* and *layer*, the relative feature error) or ``style`` (texture metrics against the
-    style, plus SSIM and edge correlation against *content*)."""
+    style, plus SSIM and edge correlation against *content*).  Networks (the held-out ones, and
+    *net*) run on *device*; the image statistics on the CPU (bounded in memory and time: a 2048²
+    pair well under 2 GiB)."""
     if task == "texture":
-        return texture_scores(output, reference)
+        return texture_scores(output, reference, device)
     if task == "invert":
         out = {"psnr": psnr(output, reference), "ssim": ssim(output, reference)}
         if net is not None and layer is not None:
-            out["relative_feature_error"] = relative_feature_error(net, layer, _image(output), resize(_image(reference), tuple(output.shape[-2:])))
+            net = net.to(device)
+            out["relative_feature_error"] = relative_feature_error(
+                net, layer, _image(output).to(device), resize(_image(reference), tuple(output.shape[-2:])).to(device))
         return out
     if task == "style":
-        out = texture_scores(output, reference)
+        out = texture_scores(output, reference, device)
         if content is not None:
             out["content_ssim"] = ssim(output, content)
             out["content_edges"] = edge_correlation(output, content)
