@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_texture.py [--exemplar examples/ink.jpg ...] [--sizes 512 1024 2048]
                                                  [--baseline-steps 20] [--skip-baseline]
+                                                 [--device cuda --baseline-sizes 256 1024 4096
+                                                  --sizes 1024 4096 --peak-tflops 67]
 
 (a) the baseline users would otherwise run: Gram synthesis with the VGG-19 layout (random
     weights), style layers conv1_1, conv2_1, conv3_1, conv4_1, conv5_1, one scale, 20 L-BFGS steps
@@ -9,8 +11,11 @@
 (b) `untrained texture` with its defaults at 256² (and at --sizes).
 
 For each: wall time, evaluations, ms per evaluation, achieved GFLOP/s (forward + input-gradient
-convolutions, counted from the net's layer table), peak resident memory (sampled), and the metric
-suite's `score` against the exemplar; then the ratio (a)/(b).  Nothing here is a timed test.
+convolutions, counted from the net's layer table; tiled scales, above 2048 px, run one more
+forward that is not counted), its fraction of ``--peak-tflops`` when given, peak memory (resident
+memory sampled on the CPU; ``torch.cuda.max_memory_allocated`` on CUDA), and the metric suite's
+`score` against the exemplar; then the ratio (a)/(b) at each size both ran.  ``--device`` picks
+where (auto, cpu, cuda, cuda:N, mps).  Nothing here is a timed test.
 """
 
 from __future__ import annotations
@@ -61,12 +66,16 @@ def forward_flops(cfg: TextureConfig, size: tuple[int, int], layers: tuple[str, 
     return sum(2.0 * r["params"] * r["size"][0] * r["size"][1] for r in rows if r["op"] == "conv")
 
 
-def run(name: str, exemplar: torch.Tensor, cfg: TextureConfig) -> dict:
+def run(name: str, exemplar: torch.Tensor, cfg: TextureConfig, device: torch.device) -> dict:
     cfg = cfg.resolved(tuple(exemplar.shape[-2:]))
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
     with PeakRSS() as mem:
         start = time.perf_counter()
-        result = U.texture(exemplar, cfg)
+        result = U.texture(exemplar, cfg, device=device)  # returns on the CPU: the GPU's work is done
         seconds = time.perf_counter() - start
+    peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else mem.peak
     evals = result.stats["evaluations"]
     # evaluations per scale → flops: forward + the input-gradient backward ≈ 2 × forward
     # (the coarsest scale matches cfg.layers, the others cfg.refine_layers)
@@ -74,12 +83,16 @@ def run(name: str, exemplar: torch.Tensor, cfg: TextureConfig) -> dict:
                 * sum(1 for h in result.history if h["scale"] == s)
                 for s, size in enumerate(result.stats["scale_sizes"]))
     return dict(name=name, seconds=seconds, evals=evals, ms=1000 * seconds / max(evals, 1),
-                gflops=flops / seconds / 1e9, peak_gib=mem.peak / 2**30,
+                gflops=flops / seconds / 1e9, peak_gib=peak / 2**30,
                 score=score(result.image, exemplar))
 
 
+PEAK_TFLOPS = 0.0
+
+
 def row(r: dict) -> str:
-    return (f"| {r['name']} | {r['seconds']:.1f} | {r['evals']} | {r['ms']:.0f} | {r['gflops']:.0f} | "
+    share = f" ({100 * r['gflops'] / 1000 / PEAK_TFLOPS:.1f} %)" if PEAK_TFLOPS else ""
+    return (f"| {r['name']} | {r['seconds']:.1f} | {r['evals']} | {r['ms']:.0f} | {r['gflops']:.0f}{share} | "
             f"{r['peak_gib']:.2f} | {r['score']:.3f} |")
 
 
@@ -89,27 +102,43 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="*", type=int, default=[])
     ap.add_argument("--baseline-steps", type=int, default=20)
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--baseline-sizes", nargs="*", type=int, default=[256],
+                    help="sizes at which both the baseline and the default run (default 256)")
+    ap.add_argument("--device", default="cpu", help="auto, cpu (default), cuda, cuda:N or mps")
+    ap.add_argument("--peak-tflops", type=float, default=0.0,
+                    help="the device's peak float32 TFLOP/s, to report the share reached")
     args = ap.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    U.texture(U.load_image(args.exemplar[0]), size=(64, 64))  # warm-up: one-time kernel set-up is not timed
+    global PEAK_TFLOPS
+    PEAK_TFLOPS = args.peak_tflops
+    import os
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS (as the CLI)
+    from untrained.devices import describe, resolve
+
+    device = resolve(args.device)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {describe(device)}")
+    U.texture(U.load_image(args.exemplar[0]), size=(64, 64), device=device)  # warm-up: one-time set-up is not timed
     print("| run | seconds | evaluations | ms/eval | GFLOP/s | peak GiB | score |")
     print("|---|---|---|---|---|---|---|")
-    baseline_cfg = TextureConfig(
-        size=(256, 256), net=U.preset("vgg19"), layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
-        refine_layers=(), optim=OptimConfig(iterations=args.baseline_steps, scales=1, lbfgs_max_iter=20))
+    def baseline_cfg(n: int) -> TextureConfig:
+        return TextureConfig(
+            size=(n, n), net=U.preset("vgg19"), layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
+            refine_layers=(), optim=OptimConfig(iterations=args.baseline_steps, scales=1, lbfgs_max_iter=20))
+
     for path in args.exemplar:
         exemplar = U.load_image(path)
         name = Path(path).name
-        a = None if args.skip_baseline else run(f"{name} (a) VGG-19 Gatys baseline 256²", exemplar, baseline_cfg)
-        if a:
-            print(row(a), flush=True)
-        b = run(f"{name} (b) untrained texture 256²", exemplar, TextureConfig(size=(256, 256)))
-        print(row(b), flush=True)
-        if a:
-            print(f"| {name} ratio (a)/(b) | {a['seconds'] / b['seconds']:.1f}× | | | | | "
-                  f"{b['score'] - a['score']:+.3f} (b − a) |", flush=True)
+        for n in args.baseline_sizes:
+            a = None if args.skip_baseline else run(f"{name} (a) VGG-19 Gatys baseline {n}²", exemplar, baseline_cfg(n), device)
+            if a:
+                print(row(a), flush=True)
+            b = run(f"{name} (b) untrained texture {n}²", exemplar, TextureConfig(size=(n, n)), device)
+            print(row(b), flush=True)
+            if a:
+                print(f"| {name} ratio (a)/(b) {n}² | {a['seconds'] / b['seconds']:.1f}× | | | | | "
+                      f"{b['score'] - a['score']:+.3f} (b − a) |", flush=True)
         for size in args.sizes:
-            print(row(run(f"{name} (b) untrained texture {size}²", exemplar, TextureConfig(size=(size, size)))), flush=True)
+            print(row(run(f"{name} (b) untrained texture {size}²", exemplar, TextureConfig(size=(size, size)), device)), flush=True)
 
 
 if __name__ == "__main__":

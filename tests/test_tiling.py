@@ -12,7 +12,8 @@ from untrained.nets import build
 from untrained.nets.modify import NetOptions
 from untrained.objective import Objective, Term
 from untrained.resources import estimate_bytes
-from untrained.synth.loop import OptimConfig, default_history
+from untrained.resources import default_history
+from untrained.synth.loop import OptimConfig
 from untrained.tiling import TiledObjective, count_tiles, geometry, tiled, tiled_gram
 
 LAYERS = ("conv1_1", "conv2_1", "conv3_1")
@@ -99,11 +100,11 @@ def test_only_tileable_objectives_are_tiled():
 
 
 def test_history_adapts_to_size_but_an_explicit_value_wins():
-    assert default_history((1024, 1024)) == 100
-    assert default_history((2048, 2048)) == 42
-    assert default_history((4096, 4096)) == 10
-    assert OptimConfig().resolved((4096, 4096)).lbfgs_history == 10
-    assert OptimConfig(lbfgs_history=50).resolved((4096, 4096)).lbfgs_history == 50
+    assert default_history((2048, 2048)) == 100
+    assert default_history((4096, 4096)) == 26
+    assert default_history((8192, 8192)) == 10
+    assert OptimConfig().history((4096, 4096)) == 26 and OptimConfig().history((1024, 1024)) == 100
+    assert OptimConfig(lbfgs_history=50).history((4096, 4096)) == 50
     with pytest.raises(UserError, match="tile size"):
         OptimConfig(tile_size=10).resolved()
 

@@ -20,6 +20,20 @@ from .nets.build import feature_sizes
 BYTES = 4  # float32
 
 
+#: Most bytes the L-BFGS history may take by default (see :func:`default_history`).
+HISTORY_BYTES = 10 << 30
+
+
+def default_history(size: tuple[int, int] | None) -> int:
+    """L-BFGS curvature pairs kept by default at a scale of *size* (H, W): 100 (torch's
+    default), fewer when 2 × pairs float32 images would exceed :data:`HISTORY_BYTES` (10 GiB:
+    100 up to 2048², 26 at 4096²), at least 10."""
+    if size is None:
+        return 100
+    per_pair = 2 * 3 * BYTES * size[0] * size[1]
+    return max(10, min(100, HISTORY_BYTES // per_pair))
+
+
 def retain_freed_memory() -> bool:
     """Ask glibc's malloc to keep freed memory for reuse instead of returning it to the system.
 
@@ -71,12 +85,13 @@ def activation_bytes(net: NetSpec, layers, size: tuple[int, int]) -> int:
     return total
 
 
-def estimate_bytes(net: NetSpec, layers, size: tuple[int, int], lbfgs_history: int = 100,
+def estimate_bytes(net: NetSpec, layers, size: tuple[int, int], lbfgs_history: int | None = None,
                    patch_exemplar: tuple[int, int] | None = None, tile: int = 0) -> int:
     """A high-side estimate of the peak memory of one synthesis at *size* (H, W); with *tile*
     (Gram and SWD losses of a plain net, see :mod:`untrained.tiling`), the activations are those
     of one tile with its halo, plus the image-sized buffers tiling needs."""
     pixels = 3 * size[0] * size[1] * BYTES
+    lbfgs_history = default_history(size) if lbfgs_history is None else lbfgs_history
     window = size
     if tile and max(size) > tile and net.pyramid == "none" and patch_exemplar is None:
         from .tiling import geometry
@@ -101,7 +116,7 @@ def estimate_bytes(net: NetSpec, layers, size: tuple[int, int], lbfgs_history: i
     return total + (300 << 20)  # the interpreter, torch and the net's weights
 
 
-def check_memory(net: NetSpec, layers, size: tuple[int, int], lbfgs_history: int = 100,
+def check_memory(net: NetSpec, layers, size: tuple[int, int], lbfgs_history: int | None = None,
                  patch_exemplar: tuple[int, int] | None = None, device: torch.device | str = "cpu",
                  tile: int = 0) -> int:
     """The estimate, or a :class:`UserError` with it when it exceeds the memory available on

@@ -8,6 +8,7 @@ the best image so far and exits 130.  Only the command line changes process-wide
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
@@ -47,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USER
         retain_freed_memory()
+        # deterministic cuBLAS (issue #18): read when CUDA starts, so set before any work
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         return args.func(args)
     except UserError as exc:
         if debug:

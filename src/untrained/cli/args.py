@@ -186,6 +186,10 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
                    help="L-BFGS with a strong-Wolfe line search: more work per step, no slow "
                         "start after an overshoot "
                         f"(default {'on' if defaults.line_search else 'off'})")
+    g.add_argument("--tile-size", type=int, default=None, metavar="PX",
+                   help="at scales larger than PX a side, evaluate Gram/SWD losses over "
+                        "overlapping tiles (equal result, one tile's memory); 0 never "
+                        f"(default {defaults.tile_size})")
     g.add_argument("--seed", type=int, default=seed_default,
                    help="random seed of weights and starting image (default 0)")
     p.set_defaults(optim_defaults=defaults)
@@ -212,6 +216,13 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def add_device(p: argparse.ArgumentParser) -> None:
+    """``--device``: where the work runs (see :mod:`untrained.devices`)."""
+    p.add_argument("--device", default="auto",
+                   help="auto (default: CUDA, then MPS, then the CPU), cpu, cuda, cuda:N or mps; "
+                        "the same seed gives the same weights and start on every device")
+
+
 def add_debug(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
@@ -222,6 +233,7 @@ def add_task_common(p: argparse.ArgumentParser, optim: OptimConfig, func,
     add_net_args(p)
     add_optim_args(p, optim, seed_default)
     add_output_args(p)
+    add_device(p)
     add_debug(p)
     p.set_defaults(func=func)
 
@@ -237,6 +249,10 @@ def add_executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dask-local", type=int, default=0, metavar="N",
                    help="start a Dask LocalCluster of N workers")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--device", default="cpu",
+                   help="cpu (default), cuda (each local worker process gets its own GPU, "
+                        "round-robin; on Dask, workers started with --resources GPU=1 take one "
+                        "run at a time), cuda:N or auto")
     add_debug(p)
 
 

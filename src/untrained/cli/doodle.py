@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if net_flags_given(args):
         changes["net"] = net_from_args(args, "champandard")
     cfg = replace(base, optim=optim_changes(args, base.optim), **changes)
-    synthesis, config = doodle_synthesis(style_image, style_map, target_map, content, cfg)
+    synthesis, config = doodle_synthesis(style_image, style_map, target_map, content, cfg, device=args.device)
     config["inputs"].update(style_path=str(args.style), style_map_path=str(style_map_path),
                             map_path=str(args.map),
                             content_path=str(args.content) if args.content else None)

@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     image = load_image(args.image)
     cfg = InvertConfig(layer=args.layer, size=args.size, net=net_from_args(args, "vgg19"),
                        smoothness=args.smoothness, optim=optim_from_args(args), seed=args.seed)
-    synthesis, config, problem = invert_synthesis(image, cfg)
+    synthesis, config, problem = invert_synthesis(image, cfg, device=args.device)
     config["inputs"]["image_path"] = str(args.image)
     total = synthesis.optim.max_evaluations()
     return run_synthesis(args, synthesis, config, output, total,

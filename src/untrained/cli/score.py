@@ -7,7 +7,7 @@ import json
 
 from ..errors import UserError
 from ..io import load_image
-from .args import add_debug, add_net_args, net_from_args
+from .args import add_debug, add_device, add_net_args, net_from_args
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +30,9 @@ def run(args: argparse.Namespace) -> int:
         if min(image.shape[-2:]) < 16:
             raise UserError(f"the {what} is {image.shape[-1]}×{image.shape[-2]} px; "
                             "scoring needs at least 16×16")
-    scores = metrics.evaluate(output, reference, args.task, content, net, args.layer)
+    from ..devices import resolve
+
+    scores = metrics.evaluate(output, reference, args.task, content, net, args.layer, device=resolve(args.device))
     scores = {k: round(v, 6) for k, v in scores.items()}
     if args.table:
         width = max(len(k) for k in scores)
@@ -57,5 +59,6 @@ def add_parser(sub) -> None:
                    help="for --layer: the network's weight seed (a run's net seed)")
     p.add_argument("--table", action="store_true", help="a readable table instead of JSON")
     add_net_args(p)
+    add_device(p)
     add_debug(p)
     p.set_defaults(func=run)

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     if net_flags_given(args):
         changes["net"] = net_from_args(args, base.net.name, base.net)
     cfg = replace(base, optim=optim_changes(args, base.optim), **changes)
-    synthesis, config = style_synthesis(content, styles, cfg)
+    synthesis, config = style_synthesis(content, styles, cfg, device=args.device)
     config["inputs"].update(content_path=str(args.content),
                             style_paths=[str(p) for p in args.style])
     total = synthesis.optim.max_evaluations()

@@ -45,12 +45,15 @@ def run_sweep_with_flags(args: argparse.Namespace, spec, directory: Path,
             bar.total = total
             bar.update(done - bar.n)
 
-    common = dict(threads=args.threads_per_run, progress=progress, notes=notes)
+    from ..devices import resolve
+
+    gpus = resolve(args.device).type == "cuda"  # refuses a missing device before any work
+    common = dict(threads=args.threads_per_run, progress=progress, notes=notes, device=args.device)
     try:
         if args.scheduler or args.dask_local:
             from ..sweep.run import DaskExecutor
 
-            with DaskExecutor(args.scheduler, args.dask_local) as executor:
+            with DaskExecutor(args.scheduler, args.dask_local, gpus=gpus) as executor:
                 return run_sweep(spec, directory, executor=executor, **common)
         return run_sweep(spec, directory, args.workers, **common)
     finally:
@@ -62,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from ..sweep import SweepSpec
 
     spec = SweepSpec.load(args.spec)
-    rows = run_sweep_with_flags(args, spec, sweep_folder(args))
+    directory = sweep_folder(args)
+    rows = run_sweep_with_flags(args, spec, directory)
     failed = [r for r in rows if r.get("status") == "error"]
     if not args.quiet:
         print(f"{len(rows)} runs in {directory / 'results.csv'} ({len(failed)} failed)",

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         style_weight=args.style_weight, smoothness=args.smoothness, normalize=not args.no_normalize,
         init=args.init, optim=optim_from_args(args), seed=args.seed,
     )
-    synthesis, config = texture_synthesis(exemplars, cfg)
+    synthesis, config = texture_synthesis(exemplars, cfg, device=args.device)
     one = len(exemplars) == 1
     config["inputs"]["exemplar_path" if one else "exemplar_paths"] = (
         str(args.exemplar[0]) if one else [str(p) for p in args.exemplar])

@@ -58,34 +58,64 @@ def task_config(task: str, cfg: dict[str, Any]):
     return config
 
 
-def _run_task(task: str, inputs: dict[str, Any], config) -> tuple[Any, dict[str, float]]:
+def _run_task(task: str, inputs: dict[str, Any], config, device="cpu") -> tuple[Any, dict[str, float]]:
     import untrained as U
     from ..metrics import evaluate, texture_scores
 
     if task == "texture":
         paths = inputs["exemplar"] if isinstance(inputs["exemplar"], list) else [inputs["exemplar"]]
         exemplars = [load_image(p) for p in paths]
-        result = U.texture(exemplars if len(exemplars) > 1 else exemplars[0], config)
-        return result, texture_scores(result.image, exemplars[0])
+        result = U.texture(exemplars if len(exemplars) > 1 else exemplars[0], config, device=device)
+        return result, texture_scores(result.image, exemplars[0], device)
     if task == "invert":
-        result = U.invert(load_image(inputs["image"]), config)
+        result = U.invert(load_image(inputs["image"]), config, device=device)
         return result, dict(result.stats["scores"])
     if task == "style":
         content, style = load_image(inputs["content"]), load_image(inputs["style"])
-        result = U.style(content, style, config)
-        return result, evaluate(result.image, style, "style", content=content)
+        result = U.style(content, style, config, device=device)
+        return result, evaluate(result.image, style, "style", content=content, device=device)
     style = load_image(inputs["style"])
     result = U.doodle(style, load_image(inputs["style_map"]), load_image(inputs["map"]),
-                      load_image(inputs["content"]) if inputs.get("content") else None, config)
-    return result, texture_scores(result.image, style)
+                      load_image(inputs["content"]) if inputs.get("content") else None, config, device=device)
+    return result, texture_scores(result.image, style, device)
+
+
+#: The GPU this worker process was given (pool initialiser), if any.
+_WORKER_GPU: int | None = None
+
+
+def worker_device(device: str = "cpu"):
+    """The device a run in this process uses for *device*: ``cuda`` (or ``auto`` with CUDA)
+    becomes this worker's own GPU — the one the pool gave it, or on Dask the worker's number
+    modulo the GPUs — so parallel runs do not share one; anything else resolves as usual."""
+    from ..devices import resolve
+
+    resolved = resolve(device)
+    if resolved.type != "cuda" or ":" in str(device):
+        return resolved
+    gpu = _WORKER_GPU
+    if gpu is None:
+        try:
+            from distributed import get_worker
+
+            name = get_worker().name
+            gpu = int(name) if str(name).isdigit() else None
+        except (ImportError, ValueError):
+            gpu = None
+    if gpu is None:
+        return resolved
+    import torch
+
+    return torch.device("cuda", gpu % torch.cuda.device_count())
 
 
 def run_one(task: str, inputs: dict[str, Any], config: dict[str, Any], point: dict[str, Any], folder: str,
-            threads: int = 1) -> dict[str, Any]:
-    """Run one configuration into *folder* with *threads* torch threads; returns its row
-    (metrics, or the error)."""
+            threads: int = 1, device: str = "cpu") -> dict[str, Any]:
+    """Run one configuration into *folder* with *threads* torch threads on *device* (see
+    :func:`worker_device`); returns its row (metrics, or the error)."""
     import torch
 
+    from ..devices import describe
     from ..resources import retain_freed_memory
 
     retain_freed_memory()  # in whichever process runs this (pool or Dask worker): see its docstring
@@ -95,7 +125,8 @@ def run_one(task: str, inputs: dict[str, Any], config: dict[str, Any], point: di
     torch.set_num_threads(threads)
     start = time.perf_counter()
     try:
-        result, scores = _run_task(task, inputs, task_config(task, config))
+        where = worker_device(device)
+        result, scores = _run_task(task, inputs, task_config(task, config), where)
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
         error = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
         atomic_write_json(out / "error.json", error)
@@ -107,7 +138,7 @@ def run_one(task: str, inputs: dict[str, Any], config: dict[str, Any], point: di
     atomic_write_json(out / "history.json", {"loss": [h["loss"] for h in result.history],
                                              "scale": [h["scale"] for h in result.history]})
     metrics = {**{k: float(v) for k, v in scores.items()}, "seconds": round(seconds, 3),
-               "evaluations": result.stats["evaluations"], "threads": threads}
+               "evaluations": result.stats["evaluations"], "threads": threads, "device": describe(where)}
     atomic_write_json(out / "metrics.json", metrics)  # last: marks the run finished
     try:
         (out / "error.json").unlink()
@@ -122,7 +153,7 @@ class DaskExecutor:
     single-threaded worker processes.  Lost workers are retried (``retries`` times); results
     are gathered by this client.  Use as a context manager."""
 
-    def __init__(self, scheduler: str | None = None, local: int = 0, retries: int = 2):
+    def __init__(self, scheduler: str | None = None, local: int = 0, retries: int = 2, gpus: bool = False):
         try:
             from distributed import Client, LocalCluster
         except ImportError:
@@ -135,9 +166,11 @@ class DaskExecutor:
                 raise UserError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
         else:
             self.cluster = LocalCluster(n_workers=max(1, local), threads_per_worker=1, processes=True,
-                                        dashboard_address=None)
+                                        dashboard_address=None, **({"resources": {"GPU": 1}} if gpus else {}))
             self.client = Client(self.cluster)
-        self.executor = self.client.get_executor(retries=retries, pure=False)
+        # with GPUs, a run needs one GPU resource: workers started with --resources GPU=1 run one at a time
+        extra = {"resources": {"GPU": 1}} if gpus else {}
+        self.executor = self.client.get_executor(retries=retries, pure=False, **extra)
 
     def __enter__(self) -> cf.Executor:
         return self.executor
@@ -148,9 +181,13 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def _init_worker() -> None:
+def _init_worker(gpus=None) -> None:
     """Pool worker initialiser: on Linux the kernel kills this worker when the sweep's process
-    dies (even by SIGKILL), so no orphaned run goes on writing into the sweep's folder."""
+    dies (even by SIGKILL), so no orphaned run goes on writing into the sweep's folder; with a
+    queue of GPU numbers *gpus*, this worker takes one for all its runs."""
+    global _WORKER_GPU
+    if gpus is not None:
+        _WORKER_GPU = gpus.get()
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -160,6 +197,12 @@ def _init_worker() -> None:
             pass
 
 
+def _gpu_count() -> int:
+    import torch
+
+    return max(1, torch.cuda.device_count())
+
+
 def default_workers(threads: int = 1) -> int:
     """As many parallel runs as the machine's cores hold at *threads* threads each."""
     return max(1, (os.cpu_count() or 1) // max(1, threads))
@@ -167,16 +210,22 @@ def default_workers(threads: int = 1) -> int:
 
 def run_sweep(spec: SweepSpec, directory: str | Path, workers: int | None = None, threads: int = 1,
               executor: cf.Executor | None = None, progress: Callable[[int, int], None] | None = None,
-              notes: list[str] | None = None) -> list[dict]:
+              notes: list[str] | None = None, device: str = "cpu") -> list[dict]:
     """Run every unfinished point of *spec* into ``directory/runs/<key>/`` and write the results
     table.  Each run computes with *threads* threads.  *executor* may be any
     ``concurrent.futures.Executor`` (default: a process pool of *workers* processes, by default
-    :func:`default_workers`; one process runs them in turn).  The spec's axes, labels and
+    :func:`default_workers`; one process runs them in turn).  On *device* ``cuda`` the pool has
+    one worker per GPU (unless *workers* says otherwise) and each worker keeps its own GPU.  The
+    spec's axes, labels and
     *notes* (e.g. points left out) go to ``sweep.json`` so ``untrained report`` rebuilds the same
     report."""
     if threads < 1:
         raise UserError(f"threads per run must be ≥ 1, got {threads}")
-    workers = default_workers(threads) if workers is None else workers
+    from ..devices import resolve
+
+    gpus = resolve(device).type == "cuda" and ":" not in str(device)
+    if workers is None:
+        workers = _gpu_count() if gpus else default_workers(threads)
     if workers < 1:
         raise UserError(f"workers must be ≥ 1, got {workers}")
     directory = Path(directory)
@@ -192,13 +241,19 @@ def run_sweep(spec: SweepSpec, directory: str | Path, workers: int | None = None
         folder = directory / "runs" / key
         if (folder / "metrics.json").exists():
             continue
-        jobs.append((spec.task, inputs, config, point, str(folder), threads))
+        jobs.append((spec.task, inputs, config, point, str(folder), threads, device))
     total, done = len(jobs), 0
     own = executor is None and workers > 1 and total > 1
     if own:
         # spawned, not forked: a child forked from a process whose OpenMP pool has run hangs in libgomp
-        executor = cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                          mp_context=multiprocessing.get_context("spawn"))
+        context = multiprocessing.get_context("spawn")
+        queue = None
+        if gpus:
+            queue = context.Queue()
+            for i in range(workers):
+                queue.put(i % _gpu_count())
+        executor = cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(queue,),
+                                          mp_context=context)
     try:
         if executor is None:
             for job in jobs:

@@ -28,6 +28,7 @@ from ..errors import UserError
 from ..image import noise, randn, resize
 from ..objective import Objective
 from ..registry import Registry
+from ..resources import default_history
 from ..tiling import tiled
 
 OPTIMIZERS: Registry[Callable[..., torch.optim.Optimizer]] = Registry("optimizer")
@@ -54,8 +55,8 @@ class OptimConfig:
     quasi-Newton step as it is, which is cheap but can crawl for a hundred evaluations after an
     early overshoot (He et al.'s σ = 0.015 VGG-19, ``conv1_1``+``conv2_1`` texture at 128²: loss
     0.039 vs 0.00095 after 400 evaluations; the default texture net: no difference).
-    ``lbfgs_history=None`` keeps 100 curvature pairs, fewer for outputs so large that they would
-    take more than 4 GiB (:func:`default_history`: 42 at 2048², 10 at 4096²).  ``tile_size``: at
+    ``lbfgs_history=None`` keeps, at each scale, 100 curvature pairs, fewer where they would take
+    more than 10 GiB (:func:`default_history`: 100 up to 2048², 26 at 4096², 10 at 8192²).  ``tile_size``: at
     scales larger than this many px a side, losses that allow it (Gram, SWD) are evaluated over
     overlapping tiles of about this size (:mod:`untrained.tiling`; equal loss and gradient, one
     tile's activations in memory); 0 never tiles.
@@ -74,8 +75,8 @@ class OptimConfig:
     tile_size: int = 2048
 
     def resolved(self, size: tuple[int, int] | None = None) -> "OptimConfig":
-        """A copy with ``lr`` (and, for an output of *size*, ``lbfgs_history``) filled in, after
-        validating every field."""
+        """A copy with ``lr`` filled in, after validating every field (*size*, the output's,
+        checks the L-BFGS history it would get)."""
         OPTIMIZERS.get(self.optimizer)
         if self.iterations < 1:
             raise UserError(f"iterations must be ≥ 1, got {self.iterations}")
@@ -98,7 +99,11 @@ class OptimConfig:
             raise UserError(f"plateau must be in [0, 1), got {self.plateau}")
         if self.line_search and self.optimizer != "lbfgs":
             raise UserError(f"a line search needs the lbfgs optimizer, not {self.optimizer}")
-        return replace(self, lr=float(lr), scale_evaluations=caps, plateau=float(self.plateau), lbfgs_history=int(history))
+        return replace(self, lr=float(lr), scale_evaluations=caps, plateau=float(self.plateau))
+
+    def history(self, size: tuple[int, int]) -> int:
+        """The L-BFGS pairs kept at a scale of *size*: ``lbfgs_history`` as given, else by size."""
+        return self.lbfgs_history if self.lbfgs_history is not None else default_history(size)
 
     def evaluations_per_step(self) -> int:
         """Upper bound of evaluations in one step."""
@@ -121,22 +126,10 @@ class OptimConfig:
         return sum(self.evaluation_cap(s, n) for s in range(n))
 
 
-#: Most bytes the L-BFGS history may take by default (see :func:`default_history`).
-HISTORY_BYTES = 4 << 30
-
-
-def default_history(size: tuple[int, int] | None) -> int:
-    """L-BFGS curvature pairs kept for an output of *size* (H, W): 100 (torch's default), fewer
-    when 2 × pairs float32 images would exceed :data:`HISTORY_BYTES`, at least 10."""
-    if size is None:
-        return 100
-    per_pair = 2 * 3 * 4 * size[0] * size[1]
-    return max(10, min(100, HISTORY_BYTES // per_pair))
-
-
 @OPTIMIZERS.register("lbfgs", "torch.optim.LBFGS (Gatys et al.; He et al.; Du 2020)")
 def _lbfgs(params, cfg: OptimConfig) -> torch.optim.Optimizer:
-    return torch.optim.LBFGS(params, lr=cfg.lr, max_iter=cfg.lbfgs_max_iter, history_size=cfg.lbfgs_history,
+    size = tuple(params[0].shape[-2:])
+    return torch.optim.LBFGS(params, lr=cfg.lr, max_iter=cfg.lbfgs_max_iter, history_size=cfg.history(size),
                              line_search_fn="strong_wolfe" if cfg.line_search else None)
 
 
@@ -221,7 +214,7 @@ class Synthesis:
     ):
         self.problem = problem
         self.device = torch.device(getattr(problem, "device", "cpu"))
-        self.optim = optim.resolved(size)
+        self.optim = optim.resolved()
         self.sizes = scale_sizes(size, self.optim.scales)
         self.normalize = normalize
         self.callback = callback
