@@ -9,6 +9,9 @@ TORCH  := torch==2.13.0
 venv: $(VENV)/.installed
 
 # torch goes in first, pinned, so pip never resolves an unpinned torch to a multi-GB CUDA build.
+# GPU users: install the CUDA build of torch into .venv first, e.g.
+#   python3 -m venv .venv && .venv/bin/pip install torch --index-url https://download.pytorch.org/whl/cu128
+# then `make venv TORCH=torch` (keeps that build), and run with --device cuda (or the default auto).
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

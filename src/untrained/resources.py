@@ -21,13 +21,14 @@ BYTES = 4  # float32
 
 
 #: Most bytes the L-BFGS history may take by default (see :func:`default_history`).
-HISTORY_BYTES = 10 << 30
+HISTORY_BYTES = 6 << 30
 
 
 def default_history(size: tuple[int, int] | None) -> int:
     """L-BFGS curvature pairs kept by default at a scale of *size* (H, W): 100 (torch's
-    default), fewer when 2 × pairs float32 images would exceed :data:`HISTORY_BYTES` (10 GiB:
-    100 up to 2048², 26 at 4096²), at least 10."""
+    default), fewer when 2 × pairs float32 images would exceed :data:`HISTORY_BYTES` (6 GiB:
+    100 up to 1448², 64 at 2048² — more than the default caps let L-BFGS store there — 15 at
+    4096²), at least 10."""
     if size is None:
         return 100
     per_pair = 2 * 3 * BYTES * size[0] * size[1]

@@ -56,7 +56,8 @@ class OptimConfig:
     early overshoot (He et al.'s σ = 0.015 VGG-19, ``conv1_1``+``conv2_1`` texture at 128²: loss
     0.039 vs 0.00095 after 400 evaluations; the default texture net: no difference).
     ``lbfgs_history=None`` keeps, at each scale, 100 curvature pairs, fewer where they would take
-    more than 10 GiB (:func:`default_history`: 100 up to 2048², 26 at 4096², 10 at 8192²).  ``tile_size``: at
+    more than 6 GiB (:func:`untrained.resources.default_history`: 100 up to 1448², 64 at 2048²,
+    15 at 4096², 10 at 8192²).  ``tile_size``: at
     scales larger than this many px a side, losses that allow it (Gram, SWD) are evaluated over
     overlapping tiles of about this size (:mod:`untrained.tiling`; equal loss and gradient, one
     tile's activations in memory); 0 never tiles.
