@@ -19,6 +19,7 @@ def retain_freed_memory() -> bool:
 
         libc = ctypes.CDLL("libc.so.6")
         limit = 2**31 - 1  # mallopt takes an int
-        return bool(libc.mallopt(-3, limit) and libc.mallopt(-1, limit))  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+        # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+        return bool(libc.mallopt(-3, limit) and libc.mallopt(-1, limit))
     except (OSError, AttributeError):
         return False
