@@ -10,7 +10,8 @@ from untrained.cli import main
 from untrained.errors import UserError
 from untrained.io import load_image, read_config, save_image
 from untrained.losses import GramLoss, SpectrumLoss, SWDLoss, extract_patches, gram_matrix, tv_loss
-from untrained.synth.loop import OptimConfig, resize
+from untrained.image import resize
+from untrained.synth.loop import OptimConfig
 from untrained.synth.style import preserve_color, style
 
 from conftest import make_texture
