@@ -46,9 +46,11 @@ def run_sweep_with_flags(args: argparse.Namespace, spec, directory: Path,
             bar.update(done - bar.n)
 
     from ..devices import resolve
+    from .memory import retain_freed_memory
 
     gpus = resolve(args.device).type == "cuda"  # refuses a missing device before any work
-    common = dict(threads=args.threads_per_run, progress=progress, notes=notes, device=args.device)
+    common = dict(threads=args.threads_per_run, progress=progress, notes=notes,
+                  worker_setup=retain_freed_memory, device=args.device)
     try:
         if args.scheduler or args.dask_local:
             from ..sweep.run import DaskExecutor

@@ -116,9 +116,7 @@ def run_one(task: str, inputs: dict[str, Any], config: dict[str, Any], point: di
     import torch
 
     from ..devices import describe
-    from ..resources import retain_freed_memory
 
-    retain_freed_memory()  # in whichever process runs this (pool or Dask worker): see its docstring
     out = Path(folder)
     atomic_write_json(out / "point.json", {"point": point, "task": task, "inputs": inputs, "config": config})
     before = torch.get_num_threads()
@@ -181,13 +179,16 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def _init_worker(gpus=None) -> None:
+def _init_worker(setup: Callable[[], Any] | None = None, gpus=None) -> None:
     """Pool worker initialiser: on Linux the kernel kills this worker when the sweep's process
-    dies (even by SIGKILL), so no orphaned run goes on writing into the sweep's folder; with a
-    queue of GPU numbers *gpus*, this worker takes one for all its runs."""
+    dies (even by SIGKILL), so no orphaned run goes on writing into the sweep's folder; then the
+    caller's *setup* runs; with a queue of GPU numbers *gpus*, this worker takes one for all its
+    runs."""
     global _WORKER_GPU
     if gpus is not None:
         _WORKER_GPU = gpus.get()
+    if setup is not None:
+        setup()
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -210,7 +211,8 @@ def default_workers(threads: int = 1) -> int:
 
 def run_sweep(spec: SweepSpec, directory: str | Path, workers: int | None = None, threads: int = 1,
               executor: cf.Executor | None = None, progress: Callable[[int, int], None] | None = None,
-              notes: list[str] | None = None, device: str = "cpu") -> list[dict]:
+              notes: list[str] | None = None,
+              worker_setup: Callable[[], Any] | None = None, device: str = "cpu") -> list[dict]:
     """Run every unfinished point of *spec* into ``directory/runs/<key>/`` and write the results
     table.  Each run computes with *threads* threads.  *executor* may be any
     ``concurrent.futures.Executor`` (default: a process pool of *workers* processes, by default
@@ -218,7 +220,8 @@ def run_sweep(spec: SweepSpec, directory: str | Path, workers: int | None = None
     one worker per GPU (unless *workers* says otherwise) and each worker keeps its own GPU.  The
     spec's axes, labels and
     *notes* (e.g. points left out) go to ``sweep.json`` so ``untrained report`` rebuilds the same
-    report."""
+    report.  *worker_setup* runs once in each pool worker process (the CLI's memory settings;
+    the library itself changes no process-wide state)."""
     if threads < 1:
         raise UserError(f"threads per run must be ≥ 1, got {threads}")
     from ..devices import resolve
@@ -252,8 +255,8 @@ def run_sweep(spec: SweepSpec, directory: str | Path, workers: int | None = None
             queue = context.Queue()
             for i in range(workers):
                 queue.put(i % _gpu_count())
-        executor = cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(queue,),
-                                          mp_context=context)
+        executor = cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                          initargs=(worker_setup, queue), mp_context=context)
     try:
         if executor is None:
             for job in jobs:
