@@ -103,9 +103,9 @@ def test_only_tileable_objectives_are_tiled():
 def test_history_adapts_to_size_but_an_explicit_value_wins():
     assert default_history((1024, 1024)) == 100
     assert default_history((2048, 2048)) == 64
-    assert default_history((4096, 4096)) == 15
+    assert default_history((4096, 4096)) == 16
     assert default_history((8192, 8192)) == 10
-    assert OptimConfig().history((4096, 4096)) == 15 and OptimConfig().history((1024, 1024)) == 100
+    assert OptimConfig().history((4096, 4096)) == 16 and OptimConfig().history((1024, 1024)) == 100
     assert OptimConfig(lbfgs_history=50).history((4096, 4096)) == 50
     with pytest.raises(UserError, match="tile size"):
         OptimConfig(tile_size=10).resolved()

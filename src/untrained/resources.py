@@ -27,7 +27,7 @@ HISTORY_BYTES = 6 << 30
 def default_history(size: tuple[int, int] | None) -> int:
     """L-BFGS curvature pairs kept by default at a scale of *size* (H, W): 100 (torch's
     default), fewer when 2 × pairs float32 images would exceed :data:`HISTORY_BYTES` (6 GiB:
-    100 up to 1448², 64 at 2048² — more than the default caps let L-BFGS store there — 15 at
+    100 up to 1448², 64 at 2048² — more than the default caps let L-BFGS store there — 16 at
     4096²), at least 10."""
     if size is None:
         return 100

@@ -57,7 +57,7 @@ class OptimConfig:
     0.039 vs 0.00095 after 400 evaluations; the default texture net: no difference).
     ``lbfgs_history=None`` keeps, at each scale, 100 curvature pairs, fewer where they would take
     more than 6 GiB (:func:`untrained.resources.default_history`: 100 up to 1448², 64 at 2048²,
-    15 at 4096², 10 at 8192²).  ``tile_size``: at
+    16 at 4096², 10 at 8192²).  ``tile_size``: at
     scales larger than this many px a side, losses that allow it (Gram, SWD) are evaluated over
     overlapping tiles of about this size (:mod:`untrained.tiling`; equal loss and gradient, one
     tile's activations in memory); 0 never tiles.
