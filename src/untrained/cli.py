@@ -150,14 +150,23 @@ def _caps_default(caps: tuple[int, ...] | None) -> str:
     return ",".join(map(str, caps)) or "none"
 
 
+def _unset(defaults: OptimConfig, name: str) -> str:
+    from .synth.loop import UNSET_DEFAULTS
+
+    value = getattr(defaults, name)
+    if value is not None:
+        return str(value)
+    return f"{UNSET_DEFAULTS[name]}, fewer for small inputs" if name == "scales" else str(UNSET_DEFAULTS[name])
+
+
 def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig, seed_default: int | None = 0) -> None:
     """Flags of the optimisation loop (shared by every task); unset flags keep *defaults*."""
     g = p.add_argument_group("optimisation")
-    g.add_argument("--iterations", type=int, default=None, help=f"optimiser steps per scale (default {defaults.iterations}); an L-BFGS step is up to --lbfgs-max-iter evaluations")
-    g.add_argument("--scales", "--phases", dest="scales", type=int, default=None, help=f"coarse-to-fine scales, each half the next (default {defaults.scales})")
+    g.add_argument("--iterations", type=int, default=None, help=f"optimiser steps per scale (default {_unset(defaults, 'iterations')}); an L-BFGS step is up to --lbfgs-max-iter evaluations")
+    g.add_argument("--scales", "--phases", dest="scales", type=int, default=None, help=f"coarse-to-fine scales, each half the next (default {_unset(defaults, 'scales')})")
     g.add_argument("--optimizer", default=None, help=f"{', '.join(OPTIMIZERS.names())} (default {defaults.optimizer})")
     g.add_argument("--lr", type=finite, default=None, help="learning rate (default 1 for L-BFGS, 0.02 for Adam)")
-    g.add_argument("--lbfgs-max-iter", type=int, default=None, help=f"evaluations per L-BFGS step (default {defaults.lbfgs_max_iter})")
+    g.add_argument("--lbfgs-max-iter", type=int, default=None, help=f"evaluations per L-BFGS step (default {_unset(defaults, 'lbfgs_max_iter')})")
     g.add_argument("--scale-evaluations", type=parse_counts, default=None, metavar="N[,N…]",
                    help="cap the evaluations of the finest scales, finest last, e.g. 100,60; 'none' for no cap "
                         f"(default {_caps_default(defaults.scale_evaluations)})")
@@ -249,7 +258,10 @@ def cmd_texture(args: argparse.Namespace) -> int:
     refine = None
     if args.quality == "high":  # full width, every layer at every scale, twice the steps, no caps
         defaults.pop("width", None)
-        args.optim_defaults = replace(args.optim_defaults, iterations=2 * args.optim_defaults.iterations,
+        from .synth.loop import UNSET_DEFAULTS
+
+        steps = args.optim_defaults.iterations or UNSET_DEFAULTS["iterations"]
+        args.optim_defaults = replace(args.optim_defaults, iterations=2 * steps,
                                       scale_evaluations=())
         refine = ()
     elif args.quality != "fast":
@@ -523,7 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("exemplar", nargs="+", help="exemplar image(s) (any format Pillow reads); several are blended")
     p.add_argument("--blend", type=parse_weights, default=None, help="weights of several exemplars, e.g. 0.7,0.3 (default equal)")
     p.add_argument("--tile", action="store_true", help="make the output tileable (seamless when repeated)")
-    p.add_argument("--quality", default="fast", help="fast (default: VGG-19 at half width) or high (full width, twice the steps, ~5× the time)")
+    p.add_argument("--quality", default="fast", help="fast (default: VGG-19 at half width, binary weights) or high (full width, every layer at every scale, twice the steps, no caps: ~8× the time)")
     p.add_argument("--spectrum-weight", type=finite, default=1.0, help="weight of the +spectrum term (default 1)")
     p.add_argument("--size", type=parse_size, default=None, help="output WIDTHxHEIGHT or one number (default: the exemplar's size)")
     p.add_argument("--layers", type=parse_layers, default=None, help="comma-separated layers (default: the net's style layers)")

@@ -52,13 +52,18 @@ class OptimConfig:
     quasi-Newton step as it is, which is cheap but can crawl for a hundred evaluations after an
     early overshoot (He et al.'s σ = 0.015 VGG-19, ``conv1_1``+``conv2_1`` texture at 128²: loss
     0.039 vs 0.00095 after 400 evaluations; the default texture net: no difference).
+
+    ``None`` in ``iterations``, ``scales``, ``lbfgs_max_iter`` (and ``scale_evaluations``) means
+    *unset*: a task may fill it adaptively (texture synthesis picks fewer scales for small inputs
+    and caps evaluations only when no count was given), and :meth:`resolved` fills what is still
+    unset from :data:`UNSET_DEFAULTS`.  A value that is set is used exactly as given.
     """
 
     optimizer: str = "lbfgs"
-    iterations: int = 5
-    scales: int = 3
+    iterations: int | None = None
+    scales: int | None = None
     lr: float | None = None
-    lbfgs_max_iter: int = 20
+    lbfgs_max_iter: int | None = None
     lbfgs_history: int = 100
     scale_evaluations: tuple[int, ...] | None = ()
     plateau: float = 0.0
@@ -68,6 +73,7 @@ class OptimConfig:
     def resolved(self) -> "OptimConfig":
         """A copy with ``lr`` filled in, after validating every field."""
         OPTIMIZERS.get(self.optimizer)
+        self = replace(self, **{k: v for k, v in UNSET_DEFAULTS.items() if getattr(self, k) is None})
         if self.iterations < 1:
             raise UserError(f"iterations must be ≥ 1, got {self.iterations}")
         if self.scales < 1:
@@ -107,6 +113,10 @@ class OptimConfig:
         """Upper bound of evaluations over all scales (for progress bars)."""
         n = self.scales if scales is None else scales
         return sum(self.evaluation_cap(s, n) for s in range(n))
+
+
+#: What :meth:`OptimConfig.resolved` puts in fields the user and the task both left ``None``.
+UNSET_DEFAULTS = {"iterations": 5, "scales": 3, "lbfgs_max_iter": 20}
 
 
 @OPTIMIZERS.register("lbfgs", "torch.optim.LBFGS (Gatys et al.; He et al.; Du 2020)")
@@ -355,6 +365,7 @@ class Synthesis:
             "ms_per_evaluation": round(1000 * self.seconds / max(self.evaluations, 1), 2),
             "final_loss": self.best_loss,
             "scale_sizes": [list(s) for s in self.sizes],
+            "scale_evaluations_run": [sum(1 for h in self.history if h["scale"] == s) for s in range(len(self.sizes))],
             "term_scales": self.term_scales,
             "restarts": self.restarts,
         }
