@@ -143,10 +143,11 @@ def net_from_args(args: argparse.Namespace, default, base=None):
 
 def _caps_default(caps: tuple[int, ...] | None) -> str:
     if caps is None:
-        from .synth.texture import FAST_EVALUATIONS, LARGE_EVALUATIONS, LARGE_OUTPUT
+        from .synth.texture import FAST_EVALUATIONS, LARGE_EVALUATIONS, LARGE_OUTPUT, SMALL_EVALUATIONS, SMALL_OUTPUT
 
-        return (f"{','.join(map(str, FAST_EVALUATIONS))}, or {','.join(map(str, LARGE_EVALUATIONS))} "
-                f"above {int(LARGE_OUTPUT ** 0.5)}² pixels")
+        return (f"{','.join(map(str, FAST_EVALUATIONS))}; {','.join(map(str, SMALL_EVALUATIONS))} up to "
+                f"{int(SMALL_OUTPUT ** 0.5)}², {','.join(map(str, LARGE_EVALUATIONS))} above {int(LARGE_OUTPUT ** 0.5)}² pixels; "
+                "none when --iterations or --lbfgs-max-iter is given")
     return ",".join(map(str, caps)) or "none"
 
 
