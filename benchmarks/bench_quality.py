@@ -45,7 +45,8 @@ sys.path.insert(0, str(ROOT / "src"))
 import untrained as U  # noqa: E402
 from untrained import metrics  # noqa: E402
 from untrained.nets.modify import NetOptions  # noqa: E402
-from untrained.synth.loop import OptimConfig, resize  # noqa: E402
+from untrained.image import resize  # noqa: E402
+from untrained.synth.loop import OptimConfig  # noqa: E402
 from untrained.synth.texture import DEFAULT_NETS, TextureConfig  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "images" / "textures"

@@ -8,6 +8,10 @@
     of up to 20 evaluations, at 256²;
 (b) `untrained texture` with its defaults at 256² (and at --sizes).
 
+This baseline (Du's uniform weights, bias 0.5, no line search) is weaker than the strong one
+of issue 15, and one seed says little: benchmarks/bench_quality.py measures quality as a
+distribution (seeds × exemplars × sizes) against the strong baseline.
+
 For each: wall time, evaluations, ms per evaluation, achieved GFLOP/s (forward + input-gradient
 convolutions, counted from the net's layer table), peak resident memory (sampled), and the metric
 suite's `score` against the exemplar; then the ratio (a)/(b).  Nothing here is a timed test.
