@@ -152,12 +152,16 @@ def net_from_args(args: argparse.Namespace, default, base=None):
 
 def _caps_default(caps: tuple[int, ...] | None) -> str:
     if caps is None:
-        from ..synth.texture import (FAST_EVALUATIONS, LARGE_EVALUATIONS, LARGE_OUTPUT, SMALL_EVALUATIONS,
-                                     SMALL_OUTPUT)
+        from ..synth.texture import (FAST_EVALUATIONS, LARGE_EVALUATIONS, LARGE_OUTPUT,
+                                     SMALL_EVALUATIONS, SMALL_OUTPUT)
 
-        return (f"{','.join(map(str, FAST_EVALUATIONS))}; {','.join(map(str, SMALL_EVALUATIONS))} up to "
-                f"{int(SMALL_OUTPUT ** 0.5)}², {','.join(map(str, LARGE_EVALUATIONS))} above "
-                f"{int(LARGE_OUTPUT ** 0.5)}² pixels; none when --iterations or --lbfgs-max-iter is given")
+        def counts(caps):
+            return ",".join(map(str, caps))
+
+        return (f"{counts(FAST_EVALUATIONS)}; {counts(SMALL_EVALUATIONS)} up to "
+                f"{int(SMALL_OUTPUT ** 0.5)}², {counts(LARGE_EVALUATIONS)} above "
+                f"{int(LARGE_OUTPUT ** 0.5)}² pixels; none when --iterations or "
+                "--lbfgs-max-iter is given")
     return ",".join(map(str, caps)) or "none"
 
 
@@ -168,7 +172,9 @@ def _unset(defaults: OptimConfig, name: str) -> str:
     value = getattr(defaults, name)
     if value is not None:
         return str(value)
-    return f"{UNSET_DEFAULTS[name]}, fewer for small inputs" if name == "scales" else str(UNSET_DEFAULTS[name])
+    if name == "scales":
+        return f"{UNSET_DEFAULTS[name]}, fewer for small inputs"
+    return str(UNSET_DEFAULTS[name])
 
 
 def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
@@ -177,16 +183,18 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
     Each flag's destination is the :class:`OptimConfig` field it sets."""
     g = p.add_argument_group("optimisation")
     g.add_argument("--iterations", type=int, default=None,
-                   help=f"optimiser steps per scale (default {_unset(defaults, 'iterations')}); an L-BFGS step "
-                        "is up to --lbfgs-max-iter evaluations")
+                   help=f"optimiser steps per scale (default {_unset(defaults, 'iterations')}); "
+                        "an L-BFGS step is up to --lbfgs-max-iter evaluations")
     g.add_argument("--scales", "--phases", dest="scales", type=int, default=None,
-                   help=f"coarse-to-fine scales, each half the next (default {_unset(defaults, 'scales')})")
+                   help="coarse-to-fine scales, each half the next "
+                        f"(default {_unset(defaults, 'scales')})")
     g.add_argument("--optimizer", default=None,
                    help=f"{', '.join(OPTIMIZERS.names())} (default {defaults.optimizer})")
     g.add_argument("--lr", type=finite, default=None,
                    help="learning rate (default 1 for L-BFGS, 0.02 for Adam)")
     g.add_argument("--lbfgs-max-iter", type=int, default=None,
-                   help=f"evaluations per L-BFGS step (default {_unset(defaults, 'lbfgs_max_iter')})")
+                   help="evaluations per L-BFGS step "
+                        f"(default {_unset(defaults, 'lbfgs_max_iter')})")
     g.add_argument("--scale-evaluations", type=parse_counts, default=None, metavar="N[,N…]",
                    help="cap the evaluations of the finest scales, finest last, e.g. 100,60; "
                         "'none' for no cap "

@@ -60,7 +60,8 @@ def add_parser(sub) -> None:
                    help="make the output tileable (seamless when repeated)")
     p.add_argument("--quality", default="fast",
                    help="fast (default: VGG-19 at half width, binary weights) or high (full "
-                        "width, every layer at every scale, twice the steps, no caps: ~8× the time)")
+                        "width, every layer at every scale, twice the steps, no caps: ~8× the "
+                        "time)")
     p.add_argument("--spectrum-weight", type=finite, default=1.0,
                    help="weight of the +spectrum term (default 1)")
     p.add_argument("--size", type=parse_size, default=None,
