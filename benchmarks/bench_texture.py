@@ -10,6 +10,10 @@
     of up to 20 evaluations, at 256²;
 (b) `untrained texture` with its defaults at 256² (and at --sizes).
 
+This baseline (Du's uniform weights, bias 0.5, no line search) is weaker than the strong one
+of issue 15, and one seed says little: benchmarks/bench_quality.py measures quality as a
+distribution (seeds × exemplars × sizes) against the strong baseline.
+
 For each: wall time, evaluations, ms per evaluation, achieved GFLOP/s (forward + input-gradient
 convolutions, counted from the net's layer table; tiled scales, above 2048 px, run one more
 forward that is not counted), its fraction of ``--peak-tflops`` when given, peak memory (resident

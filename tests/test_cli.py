@@ -153,3 +153,21 @@ def test_default_texture_net_is_half_width_vgg19_and_quality_high_is_full(exempl
 def test_unknown_quality(exemplar_file, tmp_path, capsys):
     assert main(["texture", str(exemplar_file), "-o", str(tmp_path / "o.png"), "--quality", "ultra", "--quiet"]) == 2
     assert "unknown quality" in capsys.readouterr().err
+
+
+def test_texture_explicit_counts_win_and_the_json_says_what_ran(exemplar_file, tmp_path):
+    """Issue 15: ``--iterations N --scales 1`` runs N steps (no default cap), and the JSON beside
+    the output gives the evaluations each scale actually ran and its size."""
+    out = tmp_path / "e.png"
+    assert main(["texture", str(exemplar_file), "-o", str(out), "--size", "24", "--layers", "conv1_1",
+                 "--iterations", "4", "--scales", "1", "--quiet"]) == 0
+    side = json.loads(out.with_suffix(".json").read_text())
+    optim = side["config"]["optim"]
+    assert optim["iterations"] == 4 and optim["scales"] == 1 and optim["lbfgs_max_iter"] == 20
+    assert optim["scale_evaluations"] == []  # the default cap (60) would have stopped it at 60 of 80
+    assert side["stats"]["scale_sizes"] == [[24, 24]]
+    assert side["stats"]["scale_evaluations_run"] == [side["stats"]["evaluations"]]
+    assert main(["texture", str(exemplar_file), "-o", str(out), "--size", "24", "--layers", "conv1_1", "--quiet",
+                 "--iterations", "1", "--lbfgs-max-iter", "2"]) == 0
+    cfg = read_config(out)
+    assert cfg["optim"]["scales"] == 3 and cfg["net"]["padding"] == "zeros" and cfg["net"]["weights"] == "binary:0.1"

@@ -124,7 +124,7 @@ def test_cli_score_json_and_table(tmp_path, crops, capsys):
     save_image(tmp_path / "b.png", b)
     assert main(["score", str(tmp_path / "b.png"), str(tmp_path / "a.png")]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"score", "swd", "spectrum", "color", "gram_random", "copy"}
+    assert set(out) == {"score", "swd", "spectrum", "color", "gram_random", "copy", "border", "grid2", "grid4", "blotches"}
     assert main(["score", str(tmp_path / "a.png"), str(tmp_path / "a.png"), "--task", "invert", "--layer", "conv2_1", "--table"]) == 0
     table = capsys.readouterr().out
     assert "relative_feature_error" in table and "psnr" in table
@@ -144,3 +144,54 @@ def test_cli_score_refuses_tiny_images(tmp_path, capsys):
     save_image(tmp_path / "t.png", torch.rand(1, 3, 8, 8))
     assert main(["score", str(tmp_path / "t.png"), str(tmp_path / "t.png")]) == 2
     assert "at least 16×16" in capsys.readouterr().err
+
+
+# --- artefact measures (issue 15): each is tested with and without its artefact ---------------
+
+
+def test_border_flags_a_frame_and_not_a_clean_texture(crops):
+    a, _ = crops
+    framed_bright, framed_flat, framed_noisy = a.clone(), a.clone(), a.clone()
+    framed_bright[..., :, :3] = (framed_bright[..., :, :3] + 0.3).clamp(0, 1)  # left strip lighter
+    framed_flat[..., :3, :] = 0.5  # top rows flat grey
+    framed_flat[..., -3:, :] = 0.5
+    noise = torch.rand(a[..., :3, :].shape, generator=torch.Generator().manual_seed(1))
+    framed_noisy[..., -3:, :] = (noise > 0.5).float()  # bottom rows of salt-and-pepper noise
+    clean = M.border(a)
+    assert clean < 3
+    for framed in (framed_bright, framed_flat, framed_noisy):
+        assert M.border(framed) > 2 * clean
+
+
+def test_grid_flags_period_2_and_4_artefacts_only_at_their_period(crops):
+    a, b = crops
+    yy, xx = torch.meshgrid(torch.arange(128), torch.arange(128), indexing="ij")
+    checker = ((yy + xx) % 2).float() * 0.1 - 0.05  # a 2-px checkerboard
+    stripes4 = ((xx // 2) % 2).float() * 0.1 - 0.05  # vertical stripes of period 4
+    assert 0.3 < M.grid(b, a, 2) < 3 and 0.3 < M.grid(b, a, 4) < 3  # another crop: like the exemplar
+    assert M.grid((b + checker).clamp(0, 1), a, 2) > 10
+    assert M.grid((b + stripes4).clamp(0, 1), a, 4) > 10
+    assert M.grid((b + stripes4).clamp(0, 1), a, 2) < 3  # the period-4 grid is not a period-2 one
+
+
+def test_grid_averages_neighbouring_bins():
+    """One bin's spike is diluted by its (2·reach + 1)² neighbourhood; reach=0 sees it whole."""
+    g = torch.Generator().manual_seed(2)
+    a = 0.5 + 0.1 * torch.randn(1, 3, 64, 64, generator=g)
+    xx = torch.arange(64)[None, :].float()
+    spike = a + 0.02 * torch.cos(torch.pi * xx)  # exactly the Nyquist bin along x
+    assert M.grid(spike.clamp(0, 1), a.clamp(0, 1), 2, reach=0) > 3 * M.grid(spike.clamp(0, 1), a.clamp(0, 1), 2, reach=2)
+
+
+def test_blotches_flag_large_scale_patches(crops):
+    a, b = crops
+    yy, xx = torch.meshgrid(torch.arange(128), torch.arange(128), indexing="ij")
+    blobs = 0.25 * torch.sin(yy / 128 * 2 * torch.pi) * torch.sin(xx / 128 * 2 * torch.pi)
+    assert M.blotches(b, a) < 2
+    assert M.blotches((b + blobs).clamp(0, 1), a) > 3 * M.blotches(b, a)
+
+
+def test_texture_scores_include_artefacts(crops):
+    a, b = crops
+    s = M.texture_scores(b, a)
+    assert {"border", "grid2", "grid4", "blotches"} <= set(s)

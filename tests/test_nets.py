@@ -138,3 +138,20 @@ def test_bad_initialisers(spec):
 def test_unknown_initialiser_suggests():
     with pytest.raises(UserError, match="did you mean 'uniform'"):
         _draw("unifrom:0.1")
+
+
+def test_kaiming_std_is_sqrt_two_over_fan_in():
+    w = draw("weights", "kaiming", (256, 64, 3, 3), torch.Generator().manual_seed(0), CTX)
+    assert float(w.std()) == pytest.approx((2 / (64 * 9)) ** 0.5, rel=0.03)
+    half = draw("weights", "kaiming:0.5", (256, 64, 3, 3), torch.Generator().manual_seed(0), CTX)
+    assert torch.allclose(half, 0.5 * w)
+
+
+@pytest.mark.parametrize("shape", [(16, 3, 3, 3), (64, 3, 3, 3)])
+def test_orthogonal_filters_are_orthogonal_with_kaimings_norm(shape):
+    """Up to fan_in filters are mutually orthogonal; beyond it, each block of fan_in is."""
+    w = draw("weights", "orthogonal", shape, torch.Generator().manual_seed(0), CTX).flatten(1)
+    assert torch.allclose(w.norm(dim=1), torch.full((shape[0],), 2 ** 0.5), atol=1e-5)
+    block = w[:27] if shape[0] > 27 else w
+    gram = block @ block.T
+    assert torch.allclose(gram, 2 * torch.eye(len(block)), atol=1e-5)

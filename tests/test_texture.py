@@ -175,13 +175,15 @@ def test_scale_evaluations_cap_the_finest_scales_counted_backwards(texture32):
 
 
 def test_default_caps_depend_on_the_output_size():
-    """Above 512² pixels the default caps the two finest scales (60, 30); up to it the finest (60);
+    """Above 512² pixels the default caps the two finest scales (60, 30); up to it the finest (60),
+    up to 128² pixels at 100;
     caps given explicitly, or none (``()``), are kept as they are."""
     from untrained.synth.texture import fast_evaluations
 
     assert fast_evaluations((256, 256)) == fast_evaluations((512, 512)) == (60,)
     assert fast_evaluations((1024, 1024)) == fast_evaluations((513, 512)) == (60, 30)
-    assert TextureConfig(size=(64, 64)).resolved((64, 64)).optim.scale_evaluations == (60,)
+    assert fast_evaluations((128, 128)) == fast_evaluations((64, 96)) == (100,) and fast_evaluations((129, 128)) == (60,)
+    assert TextureConfig(size=(64, 64)).resolved((64, 64)).optim.scale_evaluations == (100,)
     assert TextureConfig(size=(1024, 768)).resolved((64, 64)).optim.scale_evaluations == (60, 30)
     none = TextureConfig(size=(1024, 1024), optim=OptimConfig(scale_evaluations=()))
     assert none.resolved((64, 64)).optim.scale_evaluations == ()
@@ -245,3 +247,53 @@ def test_cli_schedule_flags(exemplar_file, tmp_path, capsys):
     assert main(["texture", str(exemplar_file), "--optimizer", "adam", "--line-search", "-o", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "line search needs the lbfgs optimizer" in err and "Traceback" not in err and err.count("\n") == 1
+
+
+# --- issue 15: explicit settings win; defaults adapt to small inputs ---------------------------
+
+
+def test_explicit_counts_are_honoured_and_lift_the_default_cap():
+    """``iterations=5000, scales=1`` runs 5000 steps of 20 evaluations: the default cap (60) is
+    a default, not a limit on what the user asked for.  Unset counts still get the cap."""
+    unset = TextureConfig().optim
+    assert unset.iterations is None and unset.scales is None and unset.lbfgs_max_iter is None
+    default = TextureConfig(size=(256, 256)).resolved((256, 256)).optim
+    assert (default.iterations, default.scales, default.lbfgs_max_iter) == (5, 3, 20)
+    assert default.scale_evaluations == (60,) and default.evaluation_cap(2, 3) == 60
+    for given in (dict(iterations=5000, scales=1), dict(lbfgs_max_iter=30)):
+        optim = TextureConfig(size=(256, 256), optim=dataclasses.replace(unset, **given)).resolved((256, 256)).optim
+        assert optim.scale_evaluations == ()
+        assert optim.evaluation_cap(optim.scales - 1, optim.scales) == optim.iterations * optim.lbfgs_max_iter
+        assert all(getattr(optim, k) == v for k, v in given.items())
+    capped = dataclasses.replace(unset, iterations=50, scale_evaluations=(7,))  # caps given too: kept
+    assert TextureConfig(size=(256, 256), optim=capped).resolved((256, 256)).optim.evaluation_cap(2, 3) == 7
+
+
+def test_default_scales_adapt_to_a_small_exemplar_but_explicit_ones_are_checked():
+    """A 64² exemplar with defaults works (fewer scales where the loss's layers need it: the
+    patch loss); the same with ``scales=3`` given is refused."""
+    small = TextureConfig(size=(64, 64), loss="patch").resolved((64, 64))
+    big = TextureConfig(size=(256, 256), loss="patch").resolved((256, 256))
+    assert big.optim.scales == 3 and 1 <= small.optim.scales < 3
+    assert TextureConfig(size=(64, 64)).resolved((64, 64)).optim.scales == 3  # the Gram default fits 3 scales
+    with pytest.raises(UserError, match="coarsest of 3 scales"):
+        TextureConfig(size=(64, 64), loss="patch", optim=OptimConfig(scales=3, scale_evaluations=None)).resolved((64, 64))
+    blended = TextureConfig(size=(256, 256)).resolved((256, 256), 2, ((8, 8),))  # the smaller exemplar decides
+    assert blended.optim.scales < 3 and TextureConfig(size=(256, 256)).resolved((8, 8)).optim.scales < 3
+
+
+def test_default_patch_texture_of_a_64px_exemplar_runs_and_reports_what_ran():
+    exemplar = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(3))
+    r = U.texture(exemplar, seed=1, loss="patch", optim=OptimConfig(iterations=1, lbfgs_max_iter=3, scale_evaluations=None))
+    assert tuple(r.image.shape) == (1, 3, 64, 64)
+    assert r.stats["scale_sizes"][-1] == [64, 64] and len(r.stats["scale_sizes"]) == r.config["optim"]["scales"]
+    assert sum(r.stats["scale_evaluations_run"]) == r.stats["evaluations"]
+    assert all(1 <= n <= 3 for n in r.stats["scale_evaluations_run"])
+
+
+def test_doodle_scales_adapt_to_a_small_map():
+    from untrained.synth.doodle import DoodleConfig
+
+    cfg = DoodleConfig(size=(64, 64)).resolved((64, 64), (64, 64))
+    assert 1 <= cfg.optim.scales < 3
+    assert DoodleConfig(size=(256, 256)).resolved((256, 256), (256, 256)).optim.scales == 3

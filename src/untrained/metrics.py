@@ -10,7 +10,9 @@ Every metric works from the images alone or from held-out random networks:
 * :func:`gram_random` — Gram distance in held-out random networks;
 * :func:`copy_fraction` — share of the output that is a verbatim copy of an exemplar region;
 * :func:`psnr`, :func:`ssim` (kornia), :func:`relative_feature_error` for inversions;
-* :func:`diversity` — how different outputs of several seeds are from each other.
+* :func:`diversity` — how different outputs of several seeds are from each other;
+* :func:`border`, :func:`grid`, :func:`blotches` — artefacts (issue 15): a frame of border pixels
+  unlike the interior, excess power at periods 2 and 4 px, large-scale blotches.
 
 Randomness (projections, pixel shuffles, held-out nets) uses fixed seeds, so identical inputs
 give identical numbers.  The README documents each metric and its weaknesses.
@@ -166,6 +168,88 @@ def spectrum(output: torch.Tensor, reference: torch.Tensor) -> float:
     """Mean absolute difference (in decades) of the radial log power spectra: catches blur
     (missing high frequencies), checkerboards and periodic artefacts (excess ones)."""
     return float((radial_power(output) - radial_power(reference)).abs().mean())
+
+
+# --- artefacts (issue 15): border frame, 2- and 4-px grids, blotches ---------------------------
+
+
+def _grey(image: torch.Tensor) -> torch.Tensor:
+    return grey(_image(image))[0, 0]
+
+
+def border(image: torch.Tensor, width: int = 4) -> float:
+    """How much the outer *width* rows and columns differ from the rest, relative to how much
+    any strip of the image does: each strip of *width* rows (columns) gets a deviation from the
+    whole image — its mean luminance's difference in standard deviations, plus the absolute log
+    ratios of its standard deviation and of its mean gradient magnitude — and the worst of the
+    four border strips is divided by the interior strips' mean deviation.  Without a frame this
+    is the spread of a maximum of four strips (the bundled exemplars at 256²: 0.7–2.8, smoke 3.9);
+    the old default's frame of different pixels (issue 15): 6.1; a 3-px frame made up in the
+    tests: 8–14."""
+    g = _grey(image)
+    h, w = g.shape
+    if min(h, w) < 6 * width:
+        raise ValueError(f"border: the image ({w}×{h}) must be at least 6× the strip width {width}")
+    gy = torch.zeros_like(g)
+    gy[:, :-1] += (g[:, 1:] - g[:, :-1]).abs()
+    gy[:-1, :] += (g[1:, :] - g[:-1, :]).abs()
+    gy[-1, :], gy[:, -1] = gy[-2, :], gy[:, -2]  # the last row/column has one difference: copy its neighbour's
+    eps = 1e-4
+    mu, sd, gm = g.mean(), g.std() + eps, gy.mean() + eps
+
+    def deviation(values, grads):
+        return (float((values.mean() - mu).abs() / sd) + abs(math.log(float(values.std() + eps) / float(sd)))
+                + abs(math.log(float(grads.mean() + eps) / float(gm))))
+
+    rows = [deviation(g[k:k + width], gy[k:k + width]) for k in range(0, h - width + 1, width)]
+    cols = [deviation(g[:, k:k + width], gy[:, k:k + width]) for k in range(0, w - width + 1, width)]
+    edge = max(rows[0], rows[-1], cols[0], cols[-1])
+    inner = rows[1:-1] + cols[1:-1]
+    return edge / max(sum(inner) / len(inner), 1e-6)
+
+
+def _period_power(g: torch.Tensor, period: int, reach: int) -> torch.Tensor:
+    """Power (Hann-windowed) at spatial period *period* px along rows, columns and both
+    diagonals (4 values), each averaged over the ±*reach* neighbouring frequency bins."""
+    h, w = g.shape
+    window = torch.hann_window(h, periodic=False)[:, None] * torch.hann_window(w, periodic=False)[None, :]
+    power = torch.fft.fft2((g - g.mean()) * window).abs().pow(2) / (h * w)
+    fy, fx = round(h / period), round(w / period)
+    offsets = torch.arange(-reach, reach + 1)
+    total = []
+    for cy, cx in ((fy, 0), (0, fx), (fy, fx), (fy, -fx)):
+        rows, cols = (cy + offsets) % h, (cx + offsets) % w
+        total.append(power[rows][:, cols].mean())
+    return torch.stack(total)
+
+
+def grid(output: torch.Tensor, reference: torch.Tensor, period: int = 2, reach: int = 2) -> float:
+    """Power of *output* at period *period* px (2: a checkerboard / 2-px grid; 4: the grid of
+    two 2× poolings) relative to the exemplar's (resized alike), in the worst of four directions
+    (rows, columns, both diagonals: stripes have one), each averaged over ±*reach* neighbouring
+    frequency bins so one noisy bin cannot decide; 1 = as in the exemplar."""
+    a, b = _pair(output, reference)
+    eps = 1e-9
+    ratio = (_period_power(_grey(a), period, reach) + eps) / (_period_power(_grey(b), period, reach) + eps)
+    return float(ratio.max())
+
+
+def blotches(output: torch.Tensor, reference: torch.Tensor, scale: float = 0.125) -> float:
+    """Large-scale variation of *output* relative to the exemplar's: the standard deviation of
+    the luminance blurred by a Gaussian of σ = *scale* × the shorter side, over the same for the
+    exemplar (resized alike).  Blotches (patches much brighter or darker than the texture's
+    mean) give well above 1; a stationary texture like its exemplar, about 1 or less."""
+    a, b = _pair(output, reference)
+    sigma = max(1.0, scale * min(a.shape[-2:]))
+    k = 2 * int(3 * sigma) + 1
+
+    def spread(x):
+        g = _grey(x)[None, None]
+        k_eff = min(k, 2 * (min(g.shape[-2:]) // 2) - 1)
+        blurred = kornia.filters.gaussian_blur2d(g, (k_eff, k_eff), (sigma, sigma), border_type="reflect")
+        return float(blurred.std())
+
+    return spread(a) / max(spread(b), 1e-4)
 
 
 def color(output: torch.Tensor, reference: torch.Tensor) -> float:
@@ -389,6 +473,10 @@ def texture_scores(output: torch.Tensor, reference: torch.Tensor, device: torch.
         "color": color(output, reference),
         "gram_random": gram_random(output, reference, device),
         "copy": copy_fraction(output, reference),
+        "border": border(output, max(1, min(4, min(output.shape[-2:]) // 6))),
+        "grid2": grid(output, reference, 2),
+        "grid4": grid(output, reference, 4),
+        "blotches": blotches(output, reference),
     }
 
 

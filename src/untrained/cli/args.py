@@ -152,11 +152,34 @@ def net_from_args(args: argparse.Namespace, default, base=None):
 
 def _caps_default(caps: tuple[int, ...] | None) -> str:
     if caps is None:
-        from ..synth.texture import FAST_EVALUATIONS, LARGE_EVALUATIONS, LARGE_OUTPUT
+        from ..synth.texture import (FAST_EVALUATIONS, LARGE_EVALUATIONS, LARGE_OUTPUT,
+                                     SMALL_EVALUATIONS, SMALL_OUTPUT)
 
+<<<<<<< HEAD
+        def counts(caps):
+            return ",".join(map(str, caps))
+
+        return (f"{counts(FAST_EVALUATIONS)}; {counts(SMALL_EVALUATIONS)} up to "
+                f"{int(SMALL_OUTPUT ** 0.5)}², {counts(LARGE_EVALUATIONS)} above "
+                f"{int(LARGE_OUTPUT ** 0.5)}² pixels; none when --iterations or "
+                "--lbfgs-max-iter is given")
+=======
         fast, large = ",".join(map(str, FAST_EVALUATIONS)), ",".join(map(str, LARGE_EVALUATIONS))
         return f"{fast}, or {large} above {int(LARGE_OUTPUT ** 0.5)}² pixels"
+>>>>>>> main
     return ",".join(map(str, caps)) or "none"
+
+
+def _unset(defaults: OptimConfig, name: str) -> str:
+    """The help text's default of count *name*: the task's, or what fills it when unset."""
+    from ..synth.loop import UNSET_DEFAULTS
+
+    value = getattr(defaults, name)
+    if value is not None:
+        return str(value)
+    if name == "scales":
+        return f"{UNSET_DEFAULTS[name]}, fewer for small inputs"
+    return str(UNSET_DEFAULTS[name])
 
 
 def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
@@ -165,16 +188,23 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
     Each flag's destination is the :class:`OptimConfig` field it sets."""
     g = p.add_argument_group("optimisation")
     g.add_argument("--iterations", type=int, default=None,
+<<<<<<< HEAD
+                   help=f"optimiser steps per scale (default {_unset(defaults, 'iterations')}); "
+                        "an L-BFGS step is up to --lbfgs-max-iter evaluations")
+=======
                    help=f"optimiser steps per scale (default {defaults.iterations}); an L-BFGS "
                         "step is up to --lbfgs-max-iter evaluations")
+>>>>>>> main
     g.add_argument("--scales", "--phases", dest="scales", type=int, default=None,
-                   help=f"coarse-to-fine scales, each half the next (default {defaults.scales})")
+                   help="coarse-to-fine scales, each half the next "
+                        f"(default {_unset(defaults, 'scales')})")
     g.add_argument("--optimizer", default=None,
                    help=f"{', '.join(OPTIMIZERS.names())} (default {defaults.optimizer})")
     g.add_argument("--lr", type=finite, default=None,
                    help="learning rate (default 1 for L-BFGS, 0.02 for Adam)")
     g.add_argument("--lbfgs-max-iter", type=int, default=None,
-                   help=f"evaluations per L-BFGS step (default {defaults.lbfgs_max_iter})")
+                   help="evaluations per L-BFGS step "
+                        f"(default {_unset(defaults, 'lbfgs_max_iter')})")
     g.add_argument("--scale-evaluations", type=parse_counts, default=None, metavar="N[,N…]",
                    help="cap the evaluations of the finest scales, finest last, e.g. 100,60; "
                         "'none' for no cap "

@@ -16,6 +16,7 @@ from .progress import run_synthesis
 def run(args: argparse.Namespace) -> int:
     from ..synth.common import parse_loss
     from ..synth.texture import DEFAULT_NETS, TextureConfig, texture_synthesis
+    from ..synth.loop import UNSET_DEFAULTS
 
     output = Path(args.output or f"{Path(args.exemplar[0]).stem}_texture.png")
     check_writable(output)
@@ -25,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
     refine = None
     if args.quality == "high":  # full width, every layer at every scale, twice the steps, no caps
         defaults.pop("width", None)
-        args.optim_defaults = replace(args.optim_defaults,
-                                      iterations=2 * args.optim_defaults.iterations,
+        steps = args.optim_defaults.iterations or UNSET_DEFAULTS["iterations"]
+        args.optim_defaults = replace(args.optim_defaults, iterations=2 * steps,
                                       scale_evaluations=())
         refine = ()
     elif args.quality != "fast":
@@ -58,8 +59,9 @@ def add_parser(sub) -> None:
     p.add_argument("--tile", action="store_true",
                    help="make the output tileable (seamless when repeated)")
     p.add_argument("--quality", default="fast",
-                   help="fast (default: VGG-19 at half width) or high (full width, twice the "
-                        "steps, ~5× the time)")
+                   help="fast (default: VGG-19 at half width, binary weights) or high (full "
+                        "width, every layer at every scale, twice the steps, no caps: ~8× the "
+                        "time)")
     p.add_argument("--spectrum-weight", type=finite, default=1.0,
                    help="weight of the +spectrum term (default 1)")
     p.add_argument("--size", type=parse_size, default=None,

@@ -96,6 +96,31 @@ def levels(shape, gen, args, ctx):
     return values[torch.randint(0, int(n), shape, generator=gen)]
 
 
+@WEIGHTS.register("kaiming", "N(0, GAIN²·2/fan_in) — He et al. 2015's normal init, the strong Gatys baseline's weights")
+def kaiming(shape, gen, args, ctx):
+    """``kaiming[:GAIN]``: normal weights of std GAIN·√(2/fan_in), fan_in = in-channels × kernel
+    area (He, Zhang, Ren & Sun 2015, "Delving deep into rectifiers", §2.2); GAIN defaults to 1."""
+    gain = _magnitude(args, 1.0, "kaiming:GAIN")
+    fan_in = max(1, int(torch.tensor(shape[1:]).prod()))
+    return torch.randn(shape, generator=gen) * (gain * (2.0 / fan_in) ** 0.5)
+
+
+@WEIGHTS.register("orthogonal", "orthogonal filters scaled to Kaiming's norm — better-spread draws (Saxe et al. 2014)")
+def orthogonal(shape, gen, args, ctx):
+    """``orthogonal[:GAIN]``: the filters (rows of out × fan_in) are orthonormal where out ≤ fan_in,
+    else the rows of stacked orthonormal blocks (Saxe, McClelland & Ganguli 2014), each row scaled to
+    the expected norm of a :func:`kaiming` row, GAIN·√2 — the same energy as Kaiming's draw, spread
+    evenly over directions so no two filters are near-duplicates."""
+    gain = _magnitude(args, 1.0, "orthogonal:GAIN")
+    out, fan_in = shape[0], max(1, int(torch.tensor(shape[1:]).prod()))
+    blocks = []
+    for _ in range(-(-out // fan_in)):
+        q, r = torch.linalg.qr(torch.randn(fan_in, min(fan_in, out), generator=gen))
+        blocks.append((q * torch.sign(torch.diagonal(r))).T)
+    rows = torch.cat(blocks)[:out]
+    return (rows * (gain * 2.0 ** 0.5)).reshape(shape)
+
+
 @BIASES.register("zero", "all biases 0 (Du 2020 Fig. 3d)")
 def zero(shape, gen, args, ctx):
     """All-zero biases."""

@@ -103,6 +103,21 @@ def check_sizes(net: NetSpec, layers: Iterable[str], size: tuple[int, int], scal
             )
 
 
+def fit_scales(net: NetSpec, layers: Iterable[str], size: tuple[int, int], most: int,
+               images: dict[str, tuple[int, int]], patch: bool = False) -> int:
+    """The most coarse-to-fine scales, up to *most*, whose coarsest one :func:`check_sizes`
+    accepts — the default's answer to a small input (a 64² exemplar gets fewer scales instead
+    of an error); 1 when none fits (then :func:`check_sizes` names what is too small)."""
+    layers = list(layers)
+    for scales in range(most, 1, -1):
+        try:
+            check_sizes(net, layers, size, scales, images, patch=patch)
+        except UserError:
+            continue
+        return scales
+    return 1
+
+
 def check_image(image: torch.Tensor, what: str) -> torch.Tensor:
     """A ``(1, 3, H, W)`` float image of finite values in [0, 1], or a :class:`UserError`."""
     if image.dim() == 3:

@@ -25,10 +25,10 @@ from ..nets import NetSpec, preset
 from ..nets.build import feature_sizes
 from ..objective import Objective, Term
 from ..resources import check_memory
-from .common import (NetProblem, check_choice, check_image, check_net, check_sizes, finite_nonneg, image_digest,
+from .common import (NetProblem, check_choice, check_image, check_net, check_sizes, finite_nonneg, fit_scales, image_digest,
                      resolve_size, scaled, style_terms, tv_term)
 from ..image import noise, randn, resize
-from .loop import Iterate, OptimConfig, Result, Synthesis
+from .loop import UNSET_DEFAULTS, Iterate, OptimConfig, Result, Synthesis
 
 #: A colour counts as a region when it covers at least this fraction of a map.
 MIN_REGION = 0.005
@@ -96,7 +96,7 @@ class DoodleConfig:
     variety: float = 0.0
     init: str = "noise"
     normalize: bool = True
-    optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=5, scales=3))
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=5, scales=None))
     seed: int = 0
 
     def resolved(self, map_size: tuple[int, int], style_size: tuple[int, int]) -> "DoodleConfig":
@@ -106,9 +106,13 @@ class DoodleConfig:
         style_layers = tuple(self.style_layers) or self.net.style_layers
         content_layers = tuple(self.content_layers) or self.net.content_layers
         check_net(self.net, style_layers, content_layers)
+        optim = self.optim
+        if optim.scales is None:  # unset: as many scales (up to 3) as the map and style image allow
+            optim = dataclasses.replace(optim, scales=fit_scales(self.net, style_layers, size, UNSET_DEFAULTS["scales"],
+                                                                 {"style image": style_size}, patch=True))
         cfg = dataclasses.replace(
             self, size=size, style_layers=style_layers, content_layers=content_layers,
-            optim=self.optim.resolved(size), **{k: finite_nonneg(getattr(self, k), k.replace("_", " ")) for k in
+            optim=optim.resolved(size), **{k: finite_nonneg(getattr(self, k), k.replace("_", " ")) for k in
                                             ("style_weight", "content_weight", "semantic_weight", "smoothness", "variety")},
         )
         check_sizes(self.net, style_layers, cfg.size, cfg.optim.scales, {"style image": style_size}, patch=True)

@@ -61,13 +61,18 @@ class OptimConfig:
     scales larger than this many px a side, losses that allow it (Gram, SWD) are evaluated over
     overlapping tiles of about this size (:mod:`untrained.tiling`; equal loss and gradient, one
     tile's activations in memory); 0 never tiles.
+
+    ``None`` in ``iterations``, ``scales``, ``lbfgs_max_iter`` (and ``scale_evaluations``) means
+    *unset*: a task may fill it adaptively (texture synthesis picks fewer scales for small inputs
+    and caps evaluations only when no count was given), and :meth:`resolved` fills what is still
+    unset from :data:`UNSET_DEFAULTS`.  A value that is set is used exactly as given.
     """
 
     optimizer: str = "lbfgs"
-    iterations: int = 5
-    scales: int = 3
+    iterations: int | None = None
+    scales: int | None = None
     lr: float | None = None
-    lbfgs_max_iter: int = 20
+    lbfgs_max_iter: int | None = None
     lbfgs_history: int | None = None
     scale_evaluations: tuple[int, ...] | None = ()
     plateau: float = 0.0
@@ -79,6 +84,7 @@ class OptimConfig:
         """A copy with ``lr`` filled in, after validating every field (*size*, the output's,
         checks the L-BFGS history it would get)."""
         OPTIMIZERS.get(self.optimizer)
+        self = replace(self, **{k: v for k, v in UNSET_DEFAULTS.items() if getattr(self, k) is None})
         if self.iterations < 1:
             raise UserError(f"iterations must be ≥ 1, got {self.iterations}")
         if self.scales < 1:
@@ -125,6 +131,10 @@ class OptimConfig:
         """Upper bound of evaluations over all scales (for progress bars)."""
         n = self.scales if scales is None else scales
         return sum(self.evaluation_cap(s, n) for s in range(n))
+
+
+#: What :meth:`OptimConfig.resolved` puts in fields the user and the task both left ``None``.
+UNSET_DEFAULTS = {"iterations": 5, "scales": 3, "lbfgs_max_iter": 20}
 
 
 @OPTIMIZERS.register("lbfgs", "torch.optim.LBFGS (Gatys et al.; He et al.; Du 2020)")
@@ -362,6 +372,7 @@ class Synthesis:
             "final_loss": self.best_loss,
             "scale_sizes": [list(s) for s in self.sizes],
             "device": describe(self.device),
+            "scale_evaluations_run": [sum(1 for h in self.history if h["scale"] == s) for s in range(len(self.sizes))],
             "term_scales": self.term_scales,
             "restarts": self.restarts,
         }

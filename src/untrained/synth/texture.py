@@ -17,18 +17,22 @@ from ..errors import UserError
 from ..nets import NetSpec
 from ..objective import Objective
 from ..resources import check_memory
-from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, finite_nonneg,
+from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, finite_nonneg, fit_scales,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
 from ..image import noise, randn
-from .loop import Iterate, OptimConfig, Result, Synthesis, scale_sizes
+from .loop import UNSET_DEFAULTS, Iterate, OptimConfig, Result, Synthesis, scale_sizes
 
 #: The net ``untrained texture`` uses unless told otherwise, by loss, as network options.  Gram
-#: and SWD use VGG-19 at half width: in benchmarks/bench_texture.py it scored better than the
-#: VGG-19 Gatys baseline on ink, water and smoke (0.072/0.082/0.094 vs 0.088/0.093/0.443); with
-#: the default caps and refine layers the whole default texture takes 43–45× less time than
-#: that baseline (README, Speed); full width scores better still (0.060/0.080/0.083)
-#: (``--quality high``).
-DEFAULT_NETS = {"gram": {"net": "vgg19", "width": 0.5}, "swd": {"net": "vgg19", "width": 0.5},
+#: and SWD use VGG-19 at half width with Du 2020 §5.3's binary weights ±0.1 (bias 0.5) and zero
+#: padding.  Measured over seeds 1–5 and 8 exemplars (benchmarks/bench_quality.py; issue 15): Du's
+#: U(±0.1) draw with reflect padding, the old default, gave blotches, stripes and a frame of
+#: different border pixels on many seeds (median score 0.106 at 128², 0.099 at 256²); binary
+#: weights give every filter the same norm and 3× the uniform draw's variance against the 0.5
+#: bias, and zero padding removes the frame: median 0.091 at 128², 0.067 at 256², worst seed
+#: ≤ 1.27× its exemplar's median.  Kaiming-normal or orthogonal weights with zero bias scored
+#: worse with this schedule (0.140, 0.127 at 128²).  ``--quality high`` uses full width.
+DEFAULT_NETS = {"gram": {"net": "vgg19", "width": 0.5, "weights": "binary:0.1", "padding": "zeros"},
+                "swd": {"net": "vgg19", "width": 0.5, "weights": "binary:0.1", "padding": "zeros"},
                 "patch": {"net": "champandard"}}
 
 
@@ -39,18 +43,23 @@ def default_net(loss: str) -> NetSpec:
     return NetOptions(**DEFAULT_NETS[parse_loss(loss)[0]]).apply()
 INITS = ("noise", "mean")
 #: Evaluation caps of the finest scales (``OptimConfig.scale_evaluations``) by default, for
-#: outputs up to :data:`LARGE_OUTPUT` pixels and above it (where an evaluation costs ≥ 4× the
-#: 256² one and the 512² scale has already laid out the texture).  Measured on ink at 1024²
-#: (README, Speed): (60,) 100 s, score 0.058; (60, 40) 65 s, 0.065; (60, 30) 60 s, 0.074 — the
-#: 256² default scores 0.076 and the VGG-19 baseline 0.088.
+#: outputs up to :data:`SMALL_OUTPUT` pixels, up to :data:`LARGE_OUTPUT` and above it (where an
+#: evaluation costs ≥ 4× the 256² one and the 512² scale has already laid out the texture).
+#: Measured on ink at 1024² with the previous default net (README, Speed): (60,) 100 s, score 0.058; (60, 40) 65 s, 0.065;
+#: (60, 30) 60 s, 0.074.  At 128² evaluations are cheap and 100 instead of 60 lowered the median
+#: over seeds 1–5 × 8 exemplars from 0.091 to 0.088 (gravel 0.112 → 0.106, below the strong
+#: baseline's 0.109) for 1.4× the time (issue 15).
+SMALL_EVALUATIONS = (100,)
 FAST_EVALUATIONS = (60,)
 LARGE_EVALUATIONS = (60, 30)
+SMALL_OUTPUT = 128 * 128
 LARGE_OUTPUT = 512 * 512
 
 
 def fast_evaluations(size: tuple[int, int]) -> tuple[int, ...]:
     """The default evaluation caps of the finest scales for an output of *size* (H, W)."""
-    return LARGE_EVALUATIONS if size[0] * size[1] > LARGE_OUTPUT else FAST_EVALUATIONS
+    pixels = size[0] * size[1]
+    return SMALL_EVALUATIONS if pixels <= SMALL_OUTPUT else LARGE_EVALUATIONS if pixels > LARGE_OUTPUT else FAST_EVALUATIONS
 
 
 @dataclass(frozen=True)
@@ -70,9 +79,13 @@ class TextureConfig:
     scale lays out the large structure with all ``layers``; the finer ones refine detail, and
     their deepest layers cost the most while changing little (measured in
     benchmarks/bench_texture.py).  ``None`` means: for the Gram and SWD losses with the net's
-    default layers, all but the deepest; otherwise (and when empty) the same as ``layers``.  The default
-    optimisation caps the finest scales' evaluations by output size (:func:`fast_evaluations`;
-    ``optim.scale_evaluations=None``); ``()`` means no cap.
+    default layers, all but the deepest; otherwise (and when empty) the same as ``layers``.
+
+    Explicit settings win (issue 15): ``None`` in ``optim`` is unset and filled here.  Unset
+    ``scales`` become as many (up to 3) as the smallest input allows, so a 64² exemplar works
+    with defaults; unset ``scale_evaluations`` cap the finest scales by output size
+    (:func:`fast_evaluations`) only when neither ``iterations`` nor ``lbfgs_max_iter`` was set —
+    ``iterations=5000, scales=1`` runs 5000 steps.  ``()`` means no cap.
     """
 
     size: tuple[int, int] | None = None
@@ -91,9 +104,10 @@ class TextureConfig:
     optim: OptimConfig = field(default_factory=lambda: OptimConfig(scale_evaluations=None, channels_last=True))
     seed: int = 0
 
-    def resolved(self, exemplar_size: tuple[int, int], exemplars: int = 1) -> "TextureConfig":
-        """Fill defaults from the exemplar and the net and check every setting; a
-        :class:`UserError` names the first impossible one."""
+    def resolved(self, exemplar_size: tuple[int, int], exemplars: int = 1,
+                 other_sizes: tuple[tuple[int, int], ...] = ()) -> "TextureConfig":
+        """Fill defaults from the exemplar (and *other_sizes*, the other blended exemplars) and the
+        net and check every setting; a :class:`UserError` names the first impossible one."""
         base, _ = parse_loss(self.loss)
         net = self.net or default_net(self.loss)
         if self.tile:
@@ -112,8 +126,13 @@ class TextureConfig:
         check_choice(self.init, INITS, "init")
         blend = blend_weights(tuple(self.blend), exemplars, loss=self.loss)  # before the sizes: clearer errors first
         optim = self.optim
-        if optim.scale_evaluations is None:
-            optim = dataclasses.replace(optim, scale_evaluations=fast_evaluations(size))
+        if optim.scale_evaluations is None:  # cap only when the user set no evaluation count
+            counted = optim.iterations is not None or optim.lbfgs_max_iter is not None
+            optim = dataclasses.replace(optim, scale_evaluations=() if counted else fast_evaluations(size))
+        images = {"exemplar": exemplar_size, **{f"exemplar {i + 2}": s for i, s in enumerate(other_sizes)}}
+        if optim.scales is None:  # unset: as many scales (up to 3) as the smallest input allows
+            optim = dataclasses.replace(optim, scales=fit_scales(net, layers, size, UNSET_DEFAULTS["scales"], images,
+                                                                 patch=base == "patch"))
         cfg = dataclasses.replace(
             self, net=net, size=size, layers=layers, refine_layers=refine, optim=optim.resolved(size),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
@@ -122,7 +141,7 @@ class TextureConfig:
             spectrum_weight=finite_nonneg(self.spectrum_weight, "spectrum weight"),
             blend=blend,
         )
-        check_sizes(net, layers, cfg.size, cfg.optim.scales, {"exemplar": exemplar_size}, patch=base == "patch")
+        check_sizes(net, layers, cfg.size, cfg.optim.scales, images, patch=base == "patch")
         return cfg
 
 
@@ -170,10 +189,8 @@ def texture_synthesis(
     exemplars = [check_image(e, "exemplar") for e in ([exemplar] if torch.is_tensor(exemplar) else exemplar)]
     if not exemplars:
         raise UserError("give at least one exemplar")
-    smallest = min((tuple(e.shape[-2:]) for e in exemplars), key=min)
-    cfg = (config or TextureConfig()).resolved(tuple(exemplars[0].shape[-2:]), len(exemplars))
-    if len(exemplars) > 1:
-        cfg.resolved(smallest, len(exemplars))  # every exemplar must survive the coarsest scale
+    sizes = [tuple(e.shape[-2:]) for e in exemplars]
+    cfg = (config or TextureConfig()).resolved(sizes[0], len(exemplars), tuple(sizes[1:]))
     device = resolve_device(device)
     check_memory(cfg.net, cfg.layers, cfg.size, cfg.optim.lbfgs_history,
                  tuple(exemplars[0].shape[-2:]) if cfg.loss.startswith("patch") else None, device=device,
