@@ -155,7 +155,6 @@ def _caps_default(caps: tuple[int, ...] | None) -> str:
         from ..synth.texture import (FAST_EVALUATIONS, LARGE_EVALUATIONS, LARGE_OUTPUT,
                                      SMALL_EVALUATIONS, SMALL_OUTPUT)
 
-<<<<<<< HEAD
         def counts(caps):
             return ",".join(map(str, caps))
 
@@ -163,10 +162,6 @@ def _caps_default(caps: tuple[int, ...] | None) -> str:
                 f"{int(SMALL_OUTPUT ** 0.5)}², {counts(LARGE_EVALUATIONS)} above "
                 f"{int(LARGE_OUTPUT ** 0.5)}² pixels; none when --iterations or "
                 "--lbfgs-max-iter is given")
-=======
-        fast, large = ",".join(map(str, FAST_EVALUATIONS)), ",".join(map(str, LARGE_EVALUATIONS))
-        return f"{fast}, or {large} above {int(LARGE_OUTPUT ** 0.5)}² pixels"
->>>>>>> main
     return ",".join(map(str, caps)) or "none"
 
 
@@ -188,13 +183,8 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
     Each flag's destination is the :class:`OptimConfig` field it sets."""
     g = p.add_argument_group("optimisation")
     g.add_argument("--iterations", type=int, default=None,
-<<<<<<< HEAD
                    help=f"optimiser steps per scale (default {_unset(defaults, 'iterations')}); "
                         "an L-BFGS step is up to --lbfgs-max-iter evaluations")
-=======
-                   help=f"optimiser steps per scale (default {defaults.iterations}); an L-BFGS "
-                        "step is up to --lbfgs-max-iter evaluations")
->>>>>>> main
     g.add_argument("--scales", "--phases", dest="scales", type=int, default=None,
                    help="coarse-to-fine scales, each half the next "
                         f"(default {_unset(defaults, 'scales')})")
