@@ -109,7 +109,7 @@ def add_net_args(p: argparse.ArgumentParser, with_net: bool = True) -> None:
     g = p.add_argument_group("network (see `untrained nets`)")
     if with_net:
         g.add_argument("--net", default=None, help=f"preset: {', '.join(PRESETS.names())}")
-    g.add_argument("--weights", help="uniform:A | gaussian:SIGMA | binary:A | ternary:A[:P_ZERO] | levels:A:N | shuffled:FILE | binarized:FILE[:A] | trained:FILE")
+    g.add_argument("--weights", help="uniform:A | gaussian:SIGMA | glorot:GAIN | binary:A | ternary:A[:P_ZERO] | levels:A:N | shuffled:FILE | binarized:FILE[:A] | trained:FILE")
     g.add_argument("--bias", help="zero | VALUE | gaussian:SIGMA | shuffled:FILE | trained:FILE")
     g.add_argument("--activation", help="relu | lrelu:SLOPE | elu | none")
     g.add_argument("--downsample", help="avg | max | stride | none")
@@ -166,6 +166,12 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig, seed_defau
     g.add_argument("--line-search", action="store_const", const=True, default=None,
                    help="L-BFGS with a strong-Wolfe line search: more work per step, no slow start after an overshoot "
                         f"(default {'on' if defaults.line_search else 'off'})")
+    g.add_argument("--lbfgs-history", type=int, default=None, help=f"L-BFGS history size m (default {defaults.lbfgs_history})")
+    g.add_argument("--bounds", default=None, help=f"none or project: keep pixels in [0, 1] during L-BFGS, as L-BFGS-B's box bounds (default {defaults.bounds})")
+    g.add_argument("--upsample", default=None, help=f"bilinear or bicubic: how a scale's result is enlarged for the next (default {defaults.upsample})")
+    g.add_argument("--blog-schedule", action="store_true",
+                   help="Champandard 2016's schedule as neural-doodle ran it: 4 phases of at most 9 evaluations (maxfun), "
+                        "L-BFGS m=5 with a line search, bounded pixels, bicubic upsampling; other flags given win")
     g.add_argument("--seed", type=int, default=seed_default, help="random seed of weights and starting image (default 0)")
     p.set_defaults(optim_defaults=defaults)
 
@@ -257,7 +263,7 @@ def cmd_texture(args: argparse.Namespace) -> int:
     cfg = TextureConfig(
         size=args.size, net=net_from_args(args, defaults), layers=args.layers or (),
         refine_layers=args.refine_layers if args.refine_layers is not None else refine,
-        loss=args.loss, variety=args.variety, spectrum_weight=args.spectrum_weight, tile=args.tile,
+        loss=args.loss, variety=args.variety, reuse=args.reuse, tv=args.tv, spectrum_weight=args.spectrum_weight, tile=args.tile,
         blend=args.blend or (),
         style_weight=args.style_weight, smoothness=args.smoothness, normalize=not args.no_normalize,
         init=args.init, optim=optim_from_args(args), seed=args.seed,
@@ -328,7 +334,7 @@ def cmd_doodle(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in dict(
         size=args.size, style_layers=args.style_layers, content_layers=args.content_layers,
         style_weight=args.style_weight, content_weight=args.content_weight, semantic_weight=args.semantic_weight,
-        smoothness=args.smoothness, variety=args.variety, init=args.init, seed=args.seed,
+        smoothness=args.smoothness, variety=args.variety, tv=args.tv, init=args.init, seed=args.seed,
     ).items() if v is not None}
     base = DoodleConfig()
     if _net_flags_given(args):
@@ -351,7 +357,12 @@ def _net_flags_given(args: argparse.Namespace) -> bool:
 def _optim_changes(args: argparse.Namespace, base: OptimConfig) -> OptimConfig:
     """*base* with the optimisation flags the user actually gave."""
     given = {k: getattr(args, k) for k in ("optimizer", "iterations", "scales", "lr", "lbfgs_max_iter",
-                                                 "scale_evaluations", "plateau", "line_search") if getattr(args, k) is not None}
+                                                 "scale_evaluations", "plateau", "line_search", "lbfgs_history",
+                                                 "bounds", "upsample") if getattr(args, k) is not None}
+    if getattr(args, "blog_schedule", False):
+        from .synth.loop import blog_schedule
+
+        base = blog_schedule(base)
     return replace(base, **given)
 
 
@@ -534,7 +545,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-normalize", action="store_true", help="turn off He et al.'s automatic per-layer weights")
     p.add_argument("--init", default="noise", help="starting image: noise or mean (default noise)")
     p.add_argument("--loss", default="gram", help="gram (He et al.; default, net vgg19), patch (Champandard's neural patches; net champandard) or swd (Heitz et al.'s sliced Wasserstein); +spectrum adds Liu et al.'s Fourier term, e.g. gram+spectrum")
-    p.add_argument("--variety", type=finite, default=0.0, help="patch loss: penalise reusing the same exemplar patch (neural-doodle's --variety)")
+    p.add_argument("--variety", type=finite, default=0.0, help="patch loss: lower each exemplar patch's score by VARIETY × its best score of the previous evaluation (neural-doodle's --variety)")
+    p.add_argument("--reuse", type=finite, default=0.0, help="patch loss: raster-order penalty on exemplar patches used more than an even share (default 0)")
+    p.add_argument("--tv", default="squared", help="total-variation form: squared (default) or doodle (neural-doodle's mean((dx²+dy²)^1.25) on [-1, 1])")
     add_task_common(p, TextureConfig().optim, cmd_texture)
 
     p = sub.add_parser("invert", allow_abbrev=False, help="reconstruct an image from one layer's activations (He et al. 2016)")
@@ -576,7 +589,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--content-weight", type=finite, default=None, help="default 1 (relative; only with --content)")
     p.add_argument("--semantic-weight", type=finite, default=None, help="weight of the map channels in matching (default 10)")
     p.add_argument("--smoothness", type=finite, default=None, help="total-variation weight (default 0)")
-    p.add_argument("--variety", type=finite, default=None, help="penalise reusing the same style patch (default 0)")
+    p.add_argument("--variety", type=finite, default=None, help="lower each style patch's score by VARIETY × its best score of the previous evaluation (neural-doodle's; default 0)")
+    p.add_argument("--tv", default=None, help="total-variation form: squared (default) or doodle (neural-doodle's)")
     p.add_argument("--init", default=None, help="noise (default), content or mean")
     add_task_common(p, DoodleConfig().optim, cmd_doodle, seed_default=None)
 

@@ -110,28 +110,44 @@ class GramLoss(nn.Module):
         return gram_loss(features, self.target)
 
 
-def tv_loss(image: torch.Tensor, circular: bool = False) -> torch.Tensor:
-    """Total variation: mean of squared differences of vertically and horizontally adjacent
-    pixels; *circular* also compares the last row/column with the first (tileable output)."""
+#: Total-variation forms: ``squared`` (He et al. 2016) and ``doodle`` (neural-doodle's
+#: ``mean((dx² + dy²)^1.25)`` on the image scaled to [-1, 1], Champandard 2016).
+TV_FORMS = ("squared", "doodle")
+
+
+def tv_loss(image: torch.Tensor, circular: bool = False, form: str = "squared") -> torch.Tensor:
+    """Total variation of ``(B, C, H, W)`` *image* in [0, 1].
+
+    ``form="squared"``: mean of squared differences of vertically and horizontally adjacent
+    pixels (He et al. 2016).  ``form="doodle"``: neural-doodle's smoothness term,
+    ``mean((dx² + dy²)^1.25)`` over the pixels that have both a right and a lower neighbour, on
+    the image scaled to [-1, 1] as its net sees it (Champandard 2016; commit c17e91c).
+    *circular* also compares the last row/column with the first (tileable output)."""
     _check_features(image, "image")
+    if form not in TV_FORMS:
+        raise ValueError(f"unknown total-variation form {form!r}; choose from {', '.join(TV_FORMS)}")
     if circular:
         dy = image - image.roll(1, dims=-2)
         dx = image - image.roll(1, dims=-1)
     else:
         dy = image[..., 1:, :] - image[..., :-1, :]
         dx = image[..., :, 1:] - image[..., :, :-1]
+    if form == "doodle":
+        if not circular:
+            dy, dx = dy[..., :, :-1], dx[..., :-1, :]
+        return ((2 * dx).pow(2) + (2 * dy).pow(2)).pow(1.25).mean()
     return dy.pow(2).mean() + dx.pow(2).mean()
 
 
 class TVLoss(nn.Module):
     """Module form of :func:`tv_loss` (acts on the image, not on features)."""
 
-    def __init__(self, circular: bool = False):
+    def __init__(self, circular: bool = False, form: str = "squared"):
         super().__init__()
-        self.circular = circular
+        self.circular, self.form = circular, form
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return tv_loss(image, self.circular)
+        return tv_loss(image, self.circular, self.form)
 
 
 # --- content (feature inversion) --------------------------------------------------------------
@@ -194,6 +210,9 @@ def match_patches(
     keys: torch.Tensor,
     variety: float = 0.0,
     chunk: int = 1024,
+    history: torch.Tensor | None = None,
+    key_best: torch.Tensor | None = None,
+    reuse: float = 0.0,
 ) -> torch.Tensor:
     """Index of the best exemplar patch for every patch, by normalised cross-correlation.
 
@@ -201,23 +220,35 @@ def match_patches(
     computed in chunks of *chunk* patches so memory stays at ``chunk × M`` values whatever the
     image size.
 
-    ``variety > 0`` (neural-doodle's ``--variety``) penalises reuse: patches are matched in
-    raster order in small chunks, and each exemplar patch's score is lowered by
-    ``variety × (its uses so far / the uses an even spread would give so far)``, so a patch
-    used at the average rate costs ``variety`` of correlation.
+    ``variety`` with ``history`` is neural-doodle's ``--variety`` (Champandard 2016, commit
+    c17e91c, ``do_match_patches``): each exemplar patch's score is lowered by ``variety ×
+    history[j]``, where ``history[j]`` is exemplar patch *j*'s best score over the image in the
+    previous evaluation.  *key_best*, an ``(M,)`` tensor, is filled with this evaluation's best
+    raw (unpenalised) score of every exemplar patch: the next evaluation's history.
+
+    ``reuse > 0`` is a different penalty (this project's former ``--variety``): patches are
+    matched in raster order in small chunks and each exemplar patch's score is lowered by
+    ``reuse × (its uses so far / the uses an even spread would give so far)``.
     """
     queries = _normalized(patches).to(keys.dtype)
     n, m = queries.shape[0], keys.shape[1]
     out = torch.empty(n, dtype=torch.long)
-    step = chunk if variety <= 0 else min(chunk, 16)
+    step = chunk if reuse <= 0 else min(chunk, 16)
     uses = torch.zeros(m)
+    offset = variety * history.float() if variety > 0 and history is not None else None
+    if key_best is not None:
+        key_best.fill_(-float("inf"))
     for start in range(0, n, step):
         scores = (queries[start:start + step] @ keys).float()
-        if variety > 0 and start > 0:
-            scores -= variety * uses / (start / m)
+        if key_best is not None:
+            torch.maximum(key_best, scores.amax(dim=0), out=key_best)
+        if offset is not None:
+            scores -= offset
+        if reuse > 0 and start > 0:
+            scores -= reuse * uses / (start / m)
         best = scores.argmax(dim=1)
         out[start:start + step] = best
-        if variety > 0:
+        if reuse > 0:
             uses += torch.bincount(best, minlength=m).to(uses.dtype)
     return out
 
@@ -241,15 +272,18 @@ class PatchLoss(nn.Module):
         exemplar_guide: torch.Tensor | None = None,
         chunk: int = 1024,
         circular: bool = False,
+        reuse: float = 0.0,
     ):
         super().__init__()
         self.size, self.variety, self.chunk, self.circular = size, float(variety), chunk, circular
+        self.reuse = float(reuse)
         ex = exemplar_features.detach()
         self.channels = ex.shape[1]
         self.register_buffer("exemplar", extract_patches(ex, size))
         match = ex if exemplar_guide is None else torch.cat([ex, exemplar_guide.detach()], dim=1)
         self.register_buffer("keys", match_keys(_normalized(extract_patches(match, size))))
         self.register_buffer("guide", None if guide is None else guide.detach())
+        self.history: torch.Tensor | None = None
         if (guide is None) != (exemplar_guide is None):
             raise ValueError("give both guides or neither")
 
@@ -258,8 +292,24 @@ class PatchLoss(nn.Module):
             raise ValueError(f"features have {features.shape[1]} channels, the exemplar {self.channels}")
         patches = extract_patches(features, self.size, self.circular)
         query = patches if self.guide is None else extract_patches(torch.cat([features.detach(), self.guide], dim=1), self.size, self.circular)
-        idx = match_patches(query.detach(), self.keys, self.variety, self.chunk)
+        idx = self.match(query.detach())
         return (patches - self.exemplar[idx]).pow(2).mean()
+
+    def match(self, query: torch.Tensor) -> torch.Tensor:
+        """Best exemplar patch of every query patch, updating the variety history."""
+        if self.variety <= 0:
+            return match_patches(query, self.keys, chunk=self.chunk, reuse=self.reuse)
+        best = torch.empty(self.keys.shape[1])
+        if self.history is None:  # neural-doodle's warm-up: a first pass only to fill the history
+            match_patches(query, self.keys, chunk=self.chunk, key_best=best)
+            self.history = best.clone()
+        idx = match_patches(query, self.keys, self.variety, self.chunk, self.history, best, self.reuse)
+        self.history = best
+        return idx
+
+    def reset(self) -> None:
+        """Forget the variety history (the loop calls this after its probe evaluation)."""
+        self.history = None
 
 
 # --- sliced Wasserstein (Heitz et al. 2021) ----------------------------------------------------

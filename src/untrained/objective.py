@@ -72,4 +72,12 @@ class Objective(nn.Module):
             g = float(grad.abs().mean())
             t.scale = 1.0 / g if g > 0 and g == g else 0.0
             scales[t.name] = t.scale
+        self.reset()
         return scales
+
+    def reset(self) -> None:
+        """Forget the state stateful terms keep between evaluations (neural-doodle's variety
+        history), so the probe of :meth:`normalize` does not count as an evaluation."""
+        for t in self.terms:
+            if hasattr(t.loss, "reset"):
+                t.loss.reset()

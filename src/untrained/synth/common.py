@@ -133,6 +133,7 @@ def style_terms(
     layer_weights: dict[str, float] | None = None,
     blend: tuple[float, ...] | None = None,
     circular: bool = False,
+    reuse: float = 0.0,
 ) -> list[Term]:
     """One style term per layer: Gram matrices (Gatys; He et al.), neural patches (Champandard),
     optionally guided by semantic maps (Neural Doodle), or sliced Wasserstein (Heitz et al.).
@@ -153,7 +154,8 @@ def style_terms(
             module = SWDLoss(targets, blend)
         elif loss == "patch":
             guide, ex_guide = (guides or {}).get(name, (None, None))
-            module = PatchLoss(targets[0], variety, guide=guide, exemplar_guide=ex_guide, circular=circular)
+            module = PatchLoss(targets[0], variety, guide=guide, exemplar_guide=ex_guide, circular=circular,
+                               reuse=reuse)
         else:
             raise UserError(f"unknown loss {loss!r}; choose from {', '.join(STYLE_LOSSES)}")
         terms.append(Term(f"{prefix}{loss}:{name}", name, module, w))
@@ -166,9 +168,10 @@ def spectrum_term(exemplars: list[torch.Tensor], size: tuple[int, int], weight: 
     return [Term("spectrum", None, SpectrumLoss(exemplars, size, blend), weight)]
 
 
-def tv_term(smoothness: float, circular: bool = False) -> list[Term]:
-    """The total-variation term, if asked for (wrapping around for tileable output)."""
-    return [Term("tv", None, TVLoss(circular), smoothness)] if smoothness > 0 else []
+def tv_term(smoothness: float, circular: bool = False, form: str = "squared") -> list[Term]:
+    """The total-variation term, if asked for (wrapping around for tileable output); *form* is
+    one of :data:`untrained.losses.TV_FORMS`."""
+    return [Term("tv", None, TVLoss(circular, form), smoothness)] if smoothness > 0 else []
 
 
 class NetProblem:

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from ..config import to_dict
 from ..errors import UserError
-from ..losses import ContentLoss
+from ..losses import TV_FORMS, ContentLoss
 from ..nets import NetSpec, preset
 from ..nets.build import feature_sizes
 from ..objective import Objective, Term
@@ -91,6 +91,7 @@ class DoodleConfig:
     content_weight: float = 1.0
     semantic_weight: float = 10.0
     smoothness: float = 0.0
+    tv: str = "squared"
     variety: float = 0.0
     init: str = "noise"
     normalize: bool = True
@@ -100,6 +101,7 @@ class DoodleConfig:
     def resolved(self, map_size: tuple[int, int], style_size: tuple[int, int]) -> "DoodleConfig":
         """Fill defaults and check every setting."""
         check_choice(self.init, INITS, "init")
+        check_choice(self.tv, TV_FORMS, "total-variation form")
         size = resolve_size(self.size, map_size)
         style_layers = tuple(self.style_layers) or self.net.style_layers
         content_layers = tuple(self.content_layers) or self.net.content_layers
@@ -140,7 +142,7 @@ class DoodleProblem(NetProblem):
             with torch.no_grad():
                 target = self.net(resize(self.content, size), c.content_layers)
             terms += [Term(f"content:{n}", n, ContentLoss(f), c.content_weight) for n, f in target.items()]
-        return Objective(self.net, terms + tv_term(c.smoothness))
+        return Objective(self.net, terms + tv_term(c.smoothness, form=c.tv))
 
     def initial(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         if self.config.init == "content" and self.content is not None:

@@ -13,6 +13,7 @@ import torch
 
 from ..config import to_dict
 from ..errors import UserError
+from ..losses import TV_FORMS
 from ..nets import NetSpec
 from ..objective import Objective
 from ..resources import check_memory
@@ -59,7 +60,9 @@ class TextureConfig:
     default style layers.  ``normalize`` turns on He et al.'s automatic per-layer weights.
     ``loss`` is ``gram``, ``patch`` or ``swd``, optionally ``+spectrum`` (Liu et al. 2016's
     Fourier term, weighted by ``spectrum_weight``).  ``variety`` applies to the patch loss
-    (neural-doodle's ``--variety``).  ``tile`` makes the output tileable (circular padding in
+    (neural-doodle's ``--variety``: each exemplar patch's score drops by variety × its best score
+    of the previous evaluation); ``reuse`` is a raster-order use-count penalty.  ``tv`` is the total-variation form (``squared``, or
+    neural-doodle's ``doodle``, see :func:`untrained.losses.tv_loss`).  ``tile`` makes the output tileable (circular padding in
     every convolution, wrapping TV, patches and rescaling).  ``blend`` weighs several exemplars.
 
     ``refine_layers`` are the layers matched at every scale after the coarsest: the coarsest
@@ -78,7 +81,9 @@ class TextureConfig:
     loss: str = "gram"
     style_weight: float = 1.0
     smoothness: float = 0.0
+    tv: str = "squared"
     variety: float = 0.0
+    reuse: float = 0.0
     spectrum_weight: float = 1.0
     tile: bool = False
     blend: tuple[float, ...] = ()
@@ -106,6 +111,7 @@ class TextureConfig:
         refine = tuple(refine) or layers
         check_net(net, refine)
         check_choice(self.init, INITS, "init")
+        check_choice(self.tv, TV_FORMS, "total-variation form")
         blend = blend_weights(tuple(self.blend), exemplars, loss=self.loss)  # before the sizes: clearer errors first
         optim = self.optim
         if optim.scale_evaluations is None:
@@ -114,7 +120,7 @@ class TextureConfig:
             self, net=net, size=size, layers=layers, refine_layers=refine, optim=optim.resolved(),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"),
-            variety=finite_nonneg(self.variety, "variety"),
+            variety=finite_nonneg(self.variety, "variety"), reuse=finite_nonneg(self.reuse, "reuse"),
             spectrum_weight=finite_nonneg(self.spectrum_weight, "spectrum weight"),
             blend=blend,
         )
@@ -138,10 +144,10 @@ class TextureProblem(NetProblem):
         layers = c.layers if tuple(size) == self.coarsest else c.refine_layers
         with torch.no_grad():
             feats = [self.net(e, layers) for e in exemplars]
-        terms = style_terms(feats, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile)
+        terms = style_terms(feats, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile, reuse=c.reuse)
         if spectrum:
             terms += spectrum_term(exemplars, size, c.spectrum_weight, c.blend)
-        return Objective(self.net, terms + tv_term(c.smoothness, c.tile))
+        return Objective(self.net, terms + tv_term(c.smoothness, c.tile, c.tv))
 
     def initial(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         if self.config.init == "mean":
