@@ -335,10 +335,12 @@ def cmd_doodle(args: argparse.Namespace) -> int:
         size=args.size, style_layers=args.style_layers, content_layers=args.content_layers,
         style_weight=args.style_weight, content_weight=args.content_weight, semantic_weight=args.semantic_weight,
         smoothness=args.smoothness, variety=args.variety, tv=args.tv, init=args.init, seed=args.seed,
+        gram_layers=() if args.gram_layers == ("none",) else args.gram_layers, gram_weight=args.gram_weight,
+        refine_layers=args.refine_layers,
     ).items() if v is not None}
     base = DoodleConfig()
     if _net_flags_given(args):
-        changes["net"] = net_from_args(args, "champandard")
+        changes["net"] = net_from_args(args, "champandard-asrun")
     cfg = replace(base, optim=_optim_changes(args, base.optim), **changes)
     synthesis, config = doodle_synthesis(style_image, style_map, target_map, content, cfg)
     config["inputs"].update(style_path=str(args.style), style_map_path=str(style_map_path), map_path=str(args.map),
@@ -591,6 +593,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smoothness", type=finite, default=None, help="total-variation weight (default 0)")
     p.add_argument("--variety", type=finite, default=None, help="lower each style patch's score by VARIETY × its best score of the previous evaluation (neural-doodle's; default 0)")
     p.add_argument("--tv", default=None, help="total-variation form: squared (default) or doodle (neural-doodle's)")
+    p.add_argument("--gram-layers", type=parse_layers, default=None, help="layers with a Gram term per region, for the regions' fine texture (default conv1_1,conv2_1; 'none' for none)")
+    p.add_argument("--refine-layers", type=parse_layers, default=None, help="patch layers of the scales after the coarsest (default conv4_1)")
+    p.add_argument("--gram-weight", type=finite, default=None, help="weight of the per-region Gram terms (default 1, relative)")
     p.add_argument("--init", default=None, help="noise (default), content or mean")
     add_task_common(p, DoodleConfig().optim, cmd_doodle, seed_default=None)
 

@@ -115,6 +115,37 @@ class GramLoss(nn.Module):
 TV_FORMS = ("squared", "doodle")
 
 
+def region_grams(features: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """Gram matrix of *features* ``(1, C, H, W)`` in each region: ``(K, C, C)`` with
+    ``G_k = Σ_p m_k(p) f(p) f(p)ᵀ / Σ_p m_k(p)`` for soft masks ``(1, K, H, W)`` at the features'
+    resolution (the spatially guided Gram matrices of Gatys et al. 2017, §3 "spatial control")."""
+    _check_features(features)
+    flat = features.reshape(features.shape[1], -1)  # (C, N)
+    m = masks.reshape(masks.shape[1], -1)  # (K, N)
+    weighted = flat.unsqueeze(0) * (m / m.sum(dim=1, keepdim=True).clamp_min(1e-8)).unsqueeze(1)  # (K, C, N)
+    return weighted @ flat.T
+
+
+class RegionGramLoss(nn.Module):
+    """Gram loss per semantic region (Neural Doodle's regions, Gatys et al. 2017's guided Gram
+    matrices): the output's Gram matrix in region *k* of the target map is pulled towards the
+    style's Gram matrix in region *k* of the style map; regions weigh by their share of the
+    output.  Masks are ``(1, K, h, w)`` at the layer's resolution (area-downsampled one-hot maps).
+    Regions absent from either map are left out."""
+
+    def __init__(self, exemplar_features: torch.Tensor, exemplar_masks: torch.Tensor, masks: torch.Tensor):
+        super().__init__()
+        present = (exemplar_masks.sum(dim=(0, 2, 3)) > 0) & (masks.sum(dim=(0, 2, 3)) > 0)
+        self.register_buffer("target", region_grams(exemplar_features.detach(), exemplar_masks[:, present]))
+        self.register_buffer("masks", masks[:, present].detach())
+        share = masks[:, present].sum(dim=(0, 2, 3))
+        self.register_buffer("share", share / share.sum().clamp_min(1e-8))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        diff = region_grams(features, self.masks) - self.target
+        return (diff.pow(2).mean(dim=(1, 2)) * self.share).sum()
+
+
 def tv_loss(image: torch.Tensor, circular: bool = False, form: str = "squared") -> torch.Tensor:
     """Total variation of ``(B, C, H, W)`` *image* in [0, 1].
 
