@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = TextureConfig(
         size=args.size, net=net_from_args(args, defaults), layers=args.layers or (),
         refine_layers=args.refine_layers if args.refine_layers is not None else refine,
-        loss=args.loss, variety=args.variety, reuse=args.reuse, tv=args.tv,
+        loss=args.loss, variety=args.variety, tv=args.tv,
         spectrum_weight=args.spectrum_weight, tile=args.tile,
         blend=args.blend or (),
         style_weight=args.style_weight, smoothness=args.smoothness, normalize=not args.no_normalize,
@@ -84,9 +84,6 @@ def add_parser(sub) -> None:
     p.add_argument("--variety", type=finite, default=0.0,
                    help="patch loss: lower each exemplar patch's score by VARIETY × its best score of "
                         "the previous evaluation (neural-doodle's --variety)")
-    p.add_argument("--reuse", type=finite, default=0.0,
-                   help="patch loss: raster-order penalty on exemplar patches used more than an "
-                        "even share (default 0)")
     p.add_argument("--tv", default="squared",
                    help="total-variation form: squared (default) or doodle (neural-doodle's "
                         "mean((dx²+dy²)^1.25) on [-1, 1])")

@@ -134,7 +134,6 @@ def style_terms(
     layer_weights: dict[str, float] | None = None,
     blend: tuple[float, ...] | None = None,
     circular: bool = False,
-    reuse: float = 0.0,
 ) -> list[Term]:
     """One style term per layer: Gram matrices (Gatys; He et al.), neural patches (Champandard),
     optionally guided by semantic maps (Neural Doodle), or sliced Wasserstein (Heitz et al.).
@@ -155,8 +154,7 @@ def style_terms(
             module = SWDLoss(targets, blend)
         elif loss == "patch":
             guide, ex_guide = (guides or {}).get(name, (None, None))
-            module = PatchLoss(targets[0], variety, guide=guide, exemplar_guide=ex_guide, circular=circular,
-                               reuse=reuse)
+            module = PatchLoss(targets[0], variety, guide=guide, exemplar_guide=ex_guide, circular=circular)
         else:
             raise UserError(f"unknown loss {loss!r}; choose from {', '.join(STYLE_LOSSES)}")
         terms.append(Term(f"{prefix}{loss}:{name}", name, module, w))

@@ -62,7 +62,7 @@ class TextureConfig:
     ``loss`` is ``gram``, ``patch`` or ``swd``, optionally ``+spectrum`` (Liu et al. 2016's
     Fourier term, weighted by ``spectrum_weight``).  ``variety`` applies to the patch loss
     (neural-doodle's ``--variety``: each exemplar patch's score drops by variety × its best score
-    of the previous evaluation); ``reuse`` is a raster-order use-count penalty.  ``tv`` is the total-variation form (``squared``, or
+    of the previous evaluation).  ``tv`` is the total-variation form (``squared``, or
     neural-doodle's ``doodle``, see :func:`untrained.losses.tv_loss`).  ``tile`` makes the output tileable (circular padding in
     every convolution, wrapping TV, patches and rescaling).  ``blend`` weighs several exemplars.
 
@@ -84,7 +84,6 @@ class TextureConfig:
     smoothness: float = 0.0
     tv: str = "squared"
     variety: float = 0.0
-    reuse: float = 0.0
     spectrum_weight: float = 1.0
     tile: bool = False
     blend: tuple[float, ...] = ()
@@ -121,7 +120,7 @@ class TextureConfig:
             self, net=net, size=size, layers=layers, refine_layers=refine, optim=optim.resolved(),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"),
-            variety=finite_nonneg(self.variety, "variety"), reuse=finite_nonneg(self.reuse, "reuse"),
+            variety=finite_nonneg(self.variety, "variety"),
             spectrum_weight=finite_nonneg(self.spectrum_weight, "spectrum weight"),
             blend=blend,
         )
@@ -145,7 +144,7 @@ class TextureProblem(NetProblem):
         layers = c.layers if tuple(size) == self.coarsest else c.refine_layers
         with torch.no_grad():
             feats = [self.net(e, layers) for e in exemplars]
-        terms = style_terms(feats, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile, reuse=c.reuse)
+        terms = style_terms(feats, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile)
         if spectrum:
             terms += spectrum_term(exemplars, size, c.spectrum_weight, c.blend)
         return Objective(self.net, terms + tv_term(c.smoothness, c.tile, c.tv))
