@@ -13,8 +13,8 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import UserError
-from ..resources import retain_freed_memory
 from . import doodle, invert, nets, report, reproduce, score, style, sweep, texture
+from .memory import retain_freed_memory
 from .args import Parser, finite, parse_counts, parse_layers, parse_size, parse_weights
 from .progress import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USER
 
