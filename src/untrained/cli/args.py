@@ -195,7 +195,8 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
                    help="bilinear or bicubic: how a scale's result is enlarged for the next "
                         f"(default {defaults.upsample})")
     g.add_argument("--blog-schedule", action="store_true",
-                   help="Champandard 2016's schedule as neural-doodle ran it: 4 phases of at most 9 "
+                   help="Champandard 2016's schedule as neural-doodle ran it: 4 phases of at most "
+                        "9 "
                         "evaluations (maxfun), L-BFGS m=5 with a line search, bounded pixels, "
                         "bicubic upsampling; other optimisation flags given win")
     g.add_argument("--seed", type=int, default=seed_default,

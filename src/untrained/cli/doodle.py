@@ -32,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
     target_map = load_image(args.map)
     content = load_image(args.content) if args.content else None
     changes = given(args, "size", "style_layers", "content_layers", "style_weight",
-                    "content_weight", "semantic_weight", "smoothness", "variety", "tv", "init", "seed",
+                    "content_weight", "semantic_weight", "smoothness", "variety", "tv", "init",
+                    "seed",
                     "gram_layers", "gram_weight", "refine_layers")
     if changes.get("gram_layers") == ("none",):
         changes["gram_layers"] = ()
@@ -71,7 +72,8 @@ def add_parser(sub) -> None:
     p.add_argument("--smoothness", type=finite, default=None,
                    help="total-variation weight (default 0)")
     p.add_argument("--variety", type=finite, default=None,
-                   help="lower each style patch's score by VARIETY × its best score of the previous "
+                   help="lower each style patch's score by VARIETY × its best score of the "
+                        "previous "
                         "evaluation (neural-doodle's; default 0)")
     p.add_argument("--tv", default=None,
                    help="total-variation form: squared (default) or doodle (neural-doodle's)")

@@ -82,7 +82,8 @@ def add_parser(sub) -> None:
                         "patches; net champandard) or swd (Heitz et al.'s sliced Wasserstein); "
                         "+spectrum adds Liu et al.'s Fourier term, e.g. gram+spectrum")
     p.add_argument("--variety", type=finite, default=0.0,
-                   help="patch loss: lower each exemplar patch's score by VARIETY × its best score of "
+                   help="patch loss: lower each exemplar patch's score by VARIETY × its best "
+                        "score of "
                         "the previous evaluation (neural-doodle's --variety)")
     p.add_argument("--tv", default="squared",
                    help="total-variation form: squared (default) or doodle (neural-doodle's "
