@@ -123,7 +123,10 @@ def test_ctrl_c_saves_best_image(exemplar_file, tmp_path, monkeypatch, capsys):
 
 def test_nets_listing(capsys):
     assert main(["nets"]) == 0
-    assert "vgg19" in capsys.readouterr().out
+    listing = capsys.readouterr().out
+    assert "vgg19" in listing
+    lines = {line.split()[0]: line for line in listing.splitlines()}
+    assert "AS IT RAN" in lines["champandard-asrun"] and "AS THE POST LISTS IT" in lines["champandard-listed"]
     assert main(["nets", "champandard"]) == 0
     out = capsys.readouterr().out
     assert "conv4_3" in out and '"name": "champandard"' in out

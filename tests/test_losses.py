@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from untrained.losses import GramLoss, TVLoss, gram_loss, gram_matrix, tv_loss
+from untrained.losses import GramLoss, RegionGramLoss, TVLoss, gram_loss, gram_matrix, tv_loss
 from untrained.nets import build, preset
 
 
@@ -90,3 +90,25 @@ def test_shape_checks(bad):
 def test_gram_loss_channel_mismatch():
     with pytest.raises(ValueError, match="channels"):
         gram_loss(torch.rand(1, 4, 3, 3), torch.rand(1, 5, 5))
+
+
+def test_doodle_tv_is_mean_of_gradient_norm_to_the_2_5_on_the_signed_image():
+    """neural-doodle's smoothness: mean over pixels with a right and a lower neighbour of
+    (dx² + dy²)^1.25 on the image in [-1, 1] (pixel steps double)."""
+    x = torch.zeros(1, 1, 3, 3)
+    x[..., 0, 0] = 0.5  # dx = dy = −1 on the [-1, 1] image at (0, 0) only
+    assert float(tv_loss(x, form="doodle")) == pytest.approx(2 ** 1.25 / 4)
+    with pytest.raises(ValueError, match="total-variation form"):
+        tv_loss(x, form="abs")
+
+
+def test_region_gram_loss_sees_which_region_holds_which_statistics():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(1, 4, 8, 8, generator=g)
+    b = torch.randn(1, 4, 8, 8, generator=g) * 3 + 1
+    left = torch.zeros(1, 2, 8, 16)
+    left[:, 0, :, :8], left[:, 1, :, 8:] = 1, 1
+    style = torch.cat([a, b], dim=-1)
+    loss = RegionGramLoss(style, left, left)
+    assert float(loss(style)) == pytest.approx(0, abs=1e-9)
+    assert float(loss(torch.cat([b, a], dim=-1))) > 1.0  # the regions' statistics swapped

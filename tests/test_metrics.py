@@ -195,3 +195,33 @@ def test_texture_scores_include_artefacts(crops):
     a, b = crops
     s = M.texture_scores(b, a)
     assert {"border", "grid2", "grid4", "blotches"} <= set(s)
+
+
+def _stripes_and_noise(mask: torch.Tensor, seed: int) -> torch.Tensor:
+    """Red vertical stripes (period 4) where *mask* is 0, green noise where it is 1."""
+    h, w = mask.shape
+    g = torch.Generator().manual_seed(seed)
+    stripes = torch.zeros(1, 3, h, w)
+    stripes[:, 0, :, (torch.arange(w) % 4) < 2] = 0.9
+    noise = torch.zeros(1, 3, h, w)
+    noise[:, 1] = torch.rand(h, w, generator=g)
+    return torch.where(mask.bool(), noise, stripes)
+
+
+def test_region_swd_compares_each_region_with_its_own_counterpart():
+    """Style: stripes left, noise right.  Output: a noise disc on stripes (a non-rectangular
+    region).  Each region is close to its counterpart; with the output's regions swapped (the
+    disc compared with the stripes) both distances grow several-fold."""
+    n = 96
+    style_right = torch.zeros(n, n)
+    style_right[:, n // 2:] = 1
+    yy, xx = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
+    disc = (((yy - n / 2) ** 2 + (xx - n / 2) ** 2) < 30 ** 2).float()
+    style = _stripes_and_noise(style_right, 0)
+    output = _stripes_and_noise(disc, 1)
+    style_masks = torch.stack([1 - style_right, style_right])
+    out_masks = torch.stack([1 - disc, disc])
+    right = M.region_swd(output, out_masks, style, style_masks)
+    swapped = M.region_swd(output, out_masks.flip(0), style, style_masks)
+    assert len(right) == 2 and all(d == d for d in right)
+    assert all(s > 4 * r for r, s in zip(right, swapped))

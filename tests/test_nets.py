@@ -81,6 +81,32 @@ def test_champandard_layout():
     assert out["conv3_1"].shape == (1, 112, 16, 16) and out["conv4_1"].shape == (1, 176, 8, 8)
 
 
+def test_champandard_asrun_path():
+    """The net as neural-doodle c17e91c ran it: five convs on the path to conv4_1, ELU, 2×2
+    stride-2 downsampling, Glorot-uniform weights, zero bias, input in [-1, 1]."""
+    spec = preset("champandard-asrun")
+    convs = [(l.name, l.channels, l.kernel, l.stride, l.fn) for l in spec.layers]
+    assert convs == [("conv1_1", 48, 3, 1, "elu"), ("conv2_1", 80, 2, 2, "elu"), ("conv3_1", 112, 2, 2, "elu"),
+                     ("conv3_2", 112, 3, 1, "elu"), ("conv4_1", 176, 2, 2, "elu")]
+    assert (spec.weights, spec.bias, spec.input_norm, spec.padding) == ("glorot:1", "zero", "signed", "zeros")
+    assert spec.style_layers == ("conv3_1", "conv4_1")
+    net = build(spec, 0)
+    assert net.convs["conv2_1"].in_channels == 48 and net.convs["conv4_1"].in_channels == 112  # reads conv3_2
+    w = net.convs["conv3_2"].weight
+    bound = (6 / ((112 + 112) * 9)) ** 0.5
+    assert float(w.abs().max()) <= bound and float(w.abs().max()) > 0.95 * bound
+    assert all(float(c.bias.abs().max()) == 0 for c in net.convs.values())
+    out = net(torch.rand(1, 3, 64, 64), ["conv3_1", "conv4_1"])
+    assert out["conv3_1"].shape == (1, 112, 16, 16) and out["conv4_1"].shape == (1, 176, 8, 8)
+    grey = net(torch.full((1, 3, 8, 8), 0.5), ["conv1_1"])["conv1_1"]
+    assert float(grey[..., 1:-1, 1:-1].abs().max()) == 0  # mid-grey is 0 after [-1, 1] scaling, zero bias
+
+
+def test_champandard_alias_is_the_listed_net():
+    assert preset("champandard").layers == preset("champandard-listed").layers
+    assert len(preset("champandard-listed").layers) == 10
+
+
 def test_tutorial_taps_are_before_relu():
     out = build(preset("vgg19-tutorial"), 0)(torch.rand(1, 3, 32, 32), ["conv_1", "relu_1"])
     assert float(out["conv_1"].min()) < 0 and float(out["relu_1"].min()) >= 0

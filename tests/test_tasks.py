@@ -135,13 +135,36 @@ def test_matching_finds_the_most_correlated_patch():
     assert torch.equal(match_patches(q, match_keys(ex)), idx)
 
 
-def test_variety_spreads_matches():
-    raw = torch.nn.functional.normalize(torch.randn(50, 8), dim=1)
-    q = raw[:1].repeat(200, 1) + 0.01 * torch.randn(200, 8)
-    ex = match_keys(raw)
-    plain = match_patches(q, ex).unique().numel()
-    varied = match_patches(q, ex, variety=0.5).unique().numel()
-    assert plain == 1 and varied > 5
+def test_variety_subtracts_variety_times_last_best_score():
+    """neural-doodle's rule: a style patch's score drops by variety × its best score of the
+    previous evaluation.  With one query, whose own scores are the history, patch 0 (score s0 >
+    s1) keeps winning exactly while (1 − variety)(s0 − s1) > 0, i.e. for variety < 1."""
+    keys = torch.nn.functional.normalize(torch.tensor([[1.0, 0.0, 0.0], [0.6, 0.8, 0.0]]), dim=1)
+    q = torch.tensor([[1.0, 0.3, 0.0]])
+    ex = match_keys(keys)
+    best = torch.empty(2)
+    assert int(match_patches(q, ex, key_best=best)[0]) == 0
+    assert torch.allclose(best, (torch.nn.functional.normalize(q, dim=1) @ keys.T)[0], atol=1e-2)
+    assert int(match_patches(q, ex, 0.97, history=best)[0]) == 0
+    assert int(match_patches(q, ex, 1.03, history=best)[0]) == 1
+    assert int(match_patches(q, ex, 1.03, history=torch.tensor([best[0], 0.0]))[0]) == 1  # only patch 0 penalised
+    assert int(match_patches(q, ex, 1.03)[0]) == 0  # no history, no penalty
+
+
+def test_patch_loss_variety_warms_up_with_its_own_scores():
+    """PatchLoss keeps each exemplar patch's best score of the previous evaluation.  On the first
+    evaluation a warm-up pass fills that history (neural-doodle's warm-up), so a query identical to
+    exemplar patch 0 (score 1) already loses to patch 1 (score s1 < 1) at variety 1.5:
+    1 − 1.5 < s1 − 1.5 s1.  Without variety it matches patch 0."""
+    g = torch.Generator().manual_seed(0)
+    ex = torch.randn(1, 4, 3, 4, generator=g)  # two 3×3 patches
+    query = extract_patches(ex)[:1]
+    assert int(PatchLoss(ex).match(query)[0]) == 0
+    loss = PatchLoss(ex, variety=1.5)
+    assert int(loss.match(query)[0]) == 1
+    assert loss.history is not None and abs(float(loss.history[0]) - 1.0) < 1e-2
+    loss.reset()
+    assert loss.history is None
 
 
 def test_extract_patches_shape():

@@ -297,3 +297,32 @@ def test_doodle_scales_adapt_to_a_small_map():
     cfg = DoodleConfig(size=(64, 64)).resolved((64, 64), (64, 64))
     assert 1 <= cfg.optim.scales < 3
     assert DoodleConfig(size=(256, 256)).resolved((256, 256), (256, 256)).optim.scales == 3
+
+
+def test_blog_schedule_and_projected_bounds():
+    from untrained.synth.loop import blog_schedule, project, upsample
+
+    cfg = blog_schedule(OptimConfig(channels_last=True)).resolved()
+    assert (cfg.scales, cfg.iterations, cfg.lbfgs_max_iter, cfg.lbfgs_history, cfg.bounds, cfg.upsample) == \
+        (4, 1, 9, 5, "project", "bicubic") and cfg.channels_last
+    assert cfg.max_evaluations() == 36  # maxfun: 9 evaluations per phase
+    x = torch.tensor([-0.5, 0.5, 1.5, 1.5], requires_grad=True)
+    y = project(x)
+    assert torch.equal(y.detach(), torch.tensor([0.0, 0.5, 1.0, 1.0]))
+    y.backward(torch.tensor([1.0, 1.0, -1.0, 1.0]))
+    # below 0 a positive gradient would push further out (descent goes −g): blocked; above 1 likewise for −1
+    assert torch.equal(x.grad, torch.tensor([0.0, 1.0, 0.0, 1.0]))
+    img = torch.rand(1, 3, 8, 8)
+    assert upsample(img, (16, 16), "bicubic").shape == (1, 3, 16, 16)
+    with pytest.raises(UserError, match="bounds"):
+        OptimConfig(bounds="box").resolved()
+
+
+def test_blog_schedule_caps_each_phase_at_its_evaluations(texture32):
+    from untrained.synth.loop import blog_schedule
+
+    r = U.texture(texture32, size=(32, 32), loss="patch", layers=("conv2_1",), net=U.nets.preset("champandard-asrun"),
+                  variety=0.1, tv="doodle", smoothness=0.1, optim=blog_schedule(evaluations=4, phases=2))
+    per_scale = [sum(1 for h in r.history if h["scale"] == s) for s in range(2)]
+    assert max(per_scale) <= 4 and min(per_scale) >= 2
+    assert float(r.image.min()) >= 0 and float(r.image.max()) <= 1

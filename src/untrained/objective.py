@@ -79,4 +79,12 @@ class Objective(nn.Module):
                     "noise probe, so it cannot be weighted: drop it or turn off normalisation")
             t.scale = 1.0 / g
             scales[t.name] = t.scale
+        self.reset()
         return scales
+
+    def reset(self) -> None:
+        """Forget the state stateful terms keep between evaluations (neural-doodle's variety
+        history), so the probe of :meth:`normalize` does not count as an evaluation."""
+        for t in self.terms:
+            if hasattr(t.loss, "reset"):
+                t.loss.reset()

@@ -17,7 +17,7 @@ from dataclasses import replace
 from ..errors import UserError
 from ..nets import PRESETS
 from ..nets.modify import NetOptions
-from ..synth.loop import OPTIMIZERS, OptimConfig
+from ..synth.loop import OPTIMIZERS, OptimConfig, blog_schedule
 
 
 class Parser(argparse.ArgumentParser):
@@ -210,6 +210,19 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
                    help="at scales larger than PX a side, evaluate Gram/SWD losses over "
                         "overlapping tiles (equal result, one tile's memory); 0 never "
                         f"(default {defaults.tile_size})")
+    g.add_argument("--lbfgs-history", type=int, default=None,
+                   help="L-BFGS history size m (default: 100, fewer where memory needs)")
+    g.add_argument("--bounds", default=None,
+                   help="none or project: keep pixels in [0, 1] during L-BFGS, as L-BFGS-B's box "
+                        f"bounds (default {defaults.bounds})")
+    g.add_argument("--upsample", default=None,
+                   help="bilinear or bicubic: how a scale's result is enlarged for the next "
+                        f"(default {defaults.upsample})")
+    g.add_argument("--blog-schedule", action="store_true",
+                   help="Champandard 2016's schedule as neural-doodle ran it: 4 phases of at most "
+                        "9 "
+                        "evaluations (maxfun), L-BFGS m=5 with a line search, bounded pixels, "
+                        "bicubic upsampling; other optimisation flags given win")
     g.add_argument("--seed", type=int, default=seed_default,
                    help="random seed of weights and starting image (default 0)")
     p.set_defaults(optim_defaults=defaults)
@@ -219,6 +232,8 @@ def optim_changes(args: argparse.Namespace, base: OptimConfig) -> OptimConfig:
     """*base* with the optimisation flags the user actually gave."""
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(OptimConfig)
              if getattr(args, f.name, None) is not None}
+    if getattr(args, "blog_schedule", False):
+        base = blog_schedule(base)
     return replace(base, **given)
 
 

@@ -32,10 +32,14 @@ def run(args: argparse.Namespace) -> int:
     target_map = load_image(args.map)
     content = load_image(args.content) if args.content else None
     changes = given(args, "size", "style_layers", "content_layers", "style_weight",
-                    "content_weight", "semantic_weight", "smoothness", "variety", "init", "seed")
+                    "content_weight", "semantic_weight", "smoothness", "variety", "tv", "init",
+                    "seed",
+                    "gram_layers", "gram_weight", "refine_layers")
+    if changes.get("gram_layers") == ("none",):
+        changes["gram_layers"] = ()
     base = DoodleConfig()
     if net_flags_given(args):
-        changes["net"] = net_from_args(args, "champandard")
+        changes["net"] = net_from_args(args, "champandard-asrun")
     cfg = replace(base, optim=optim_changes(args, base.optim), **changes)
     synthesis, config = doodle_synthesis(style_image, style_map, target_map, content, cfg, device=args.device)
     config["inputs"].update(style_path=str(args.style), style_map_path=str(style_map_path),
@@ -68,6 +72,17 @@ def add_parser(sub) -> None:
     p.add_argument("--smoothness", type=finite, default=None,
                    help="total-variation weight (default 0)")
     p.add_argument("--variety", type=finite, default=None,
-                   help="penalise reusing the same style patch (default 0)")
+                   help="lower each style patch's score by VARIETY × its best score of the "
+                        "previous "
+                        "evaluation (neural-doodle's; default 0)")
+    p.add_argument("--tv", default=None,
+                   help="total-variation form: squared (default) or doodle (neural-doodle's)")
+    p.add_argument("--gram-layers", type=parse_layers, default=None,
+                   help="layers with a Gram term per region, for the regions' fine texture "
+                        "(default conv1_1,conv2_1; 'none' for none)")
+    p.add_argument("--gram-weight", type=finite, default=None,
+                   help="weight of the per-region Gram terms (default 1, relative)")
+    p.add_argument("--refine-layers", type=parse_layers, default=None,
+                   help="patch layers of the scales after the coarsest (default conv4_1)")
     p.add_argument("--init", default=None, help="noise (default), content or mean")
     add_task_common(p, DoodleConfig().optim, run, seed_default=None)

@@ -13,7 +13,7 @@ from .args import add_debug, add_net_args, net_from_args
 def run(args: argparse.Namespace) -> int:
     if not args.net:
         for name in PRESETS.names():
-            print(f"{name:16s} {PRESETS.help(name)}")
+            print(f"{name:18s} {PRESETS.help(name)}")
         return 0
     from ..nets.build import layer_table
     from ..nets.init import validate

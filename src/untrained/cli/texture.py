@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = TextureConfig(
         size=args.size, net=net_from_args(args, defaults), layers=args.layers or (),
         refine_layers=args.refine_layers if args.refine_layers is not None else refine,
-        loss=args.loss, variety=args.variety, spectrum_weight=args.spectrum_weight, tile=args.tile,
+        loss=args.loss, variety=args.variety, tv=args.tv,
+        spectrum_weight=args.spectrum_weight, tile=args.tile,
         blend=args.blend or (),
         style_weight=args.style_weight, smoothness=args.smoothness, normalize=not args.no_normalize,
         init=args.init, optim=optim_from_args(args), seed=args.seed,
@@ -83,6 +84,10 @@ def add_parser(sub) -> None:
                         "patches; net champandard) or swd (Heitz et al.'s sliced Wasserstein); "
                         "+spectrum adds Liu et al.'s Fourier term, e.g. gram+spectrum")
     p.add_argument("--variety", type=finite, default=0.0,
-                   help="patch loss: penalise reusing the same exemplar patch (neural-doodle's "
-                        "--variety)")
+                   help="patch loss: lower each exemplar patch's score by VARIETY × its best "
+                        "score of "
+                        "the previous evaluation (neural-doodle's --variety)")
+    p.add_argument("--tv", default="squared",
+                   help="total-variation form: squared (default) or doodle (neural-doodle's "
+                        "mean((dx²+dy²)^1.25) on [-1, 1])")
     add_task_common(p, TextureConfig().optim, run)

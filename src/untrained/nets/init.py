@@ -68,6 +68,19 @@ def uniform(shape, gen, args, ctx):
     return (torch.rand(shape, generator=gen) * 2 - 1) * a
 
 
+@WEIGHTS.register("glorot", "U(±GAIN·√(6 / (fan_in + fan_out))) — Glorot & Bengio 2010; Lasagne's default (Champandard 2016)")
+def glorot(shape, gen, args, ctx):
+    """Glorot-uniform weights ``glorot:GAIN`` (default gain 1): fans count the kernel area, as
+    Lasagne's ``GlorotUniform`` (the blog's code) and ``torch.nn.init.xavier_uniform_`` do."""
+    gain = _magnitude(args, 1.0, "glorot:GAIN")
+    area = 1
+    for n in shape[2:]:
+        area *= n
+    fan_out, fan_in = shape[0] * area, (shape[1] if len(shape) > 1 else 1) * area
+    a = gain * (6.0 / (fan_in + fan_out)) ** 0.5
+    return (torch.rand(shape, generator=gen) * 2 - 1) * a
+
+
 @WEIGHTS.register("binary", "±A with equal probability — Du 2020 §5.3")
 def binary(shape, gen, args, ctx):
     """Binary weights ``binary:A``: each exactly +A or −A (default A = 0.1)."""

@@ -39,7 +39,7 @@ class NetOptions:
     net: str = field(default="vgg19", metadata={"help": "preset: {presets}"})
     weights: str | None = field(default=None, metadata={"help": (
         "uniform:A | gaussian:SIGMA | binary:A | ternary:A[:P_ZERO] | levels:A:N | shuffled:FILE"
-        " | binarized:FILE[:A] | trained:FILE")})
+        " | binarized:FILE[:A] | trained:FILE | glorot:GAIN")})
     bias: str | None = field(default=None, metadata={
         "help": "zero | VALUE | gaussian:SIGMA | shuffled:FILE | trained:FILE"})
     activation: str | None = field(default=None, metadata={"help": "relu | lrelu:SLOPE | elu | none"})

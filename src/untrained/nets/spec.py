@@ -175,19 +175,60 @@ def vgg19_tutorial() -> NetSpec:
     )
 
 
-@PRESETS.register("champandard", "the blog's strided ELU net: 2×2 stride-2 downsampling convs, 48/80/112/176 units")
-def champandard() -> NetSpec:
-    """Champandard 2016's random net for Neural Doodle: ten conv layers, ELU, downsampling by
-    2×2 stride-2 convolutions (conv2_1, conv3_1, conv4_1); patches on conv3_1 and conv4_1."""
-    plan = [
-        ("conv1_1", 48, 3, 1), ("conv1_2", 48, 3, 1),
-        ("conv2_1", 80, 2, 2), ("conv2_2", 80, 3, 1),
-        ("conv3_1", 112, 2, 2), ("conv3_2", 112, 3, 1), ("conv3_3", 112, 3, 1),
-        ("conv4_1", 176, 2, 2), ("conv4_2", 176, 3, 1), ("conv4_3", 176, 3, 1),
-    ]
+#: The blog's ten layers as the post lists them: (name, units, kernel, stride).
+LISTED_PLAN = (
+    ("conv1_1", 48, 3, 1), ("conv1_2", 48, 3, 1),
+    ("conv2_1", 80, 2, 2), ("conv2_2", 80, 3, 1),
+    ("conv3_1", 112, 2, 2), ("conv3_2", 112, 3, 1), ("conv3_3", 112, 3, 1),
+    ("conv4_1", 176, 2, 2), ("conv4_2", 176, 3, 1), ("conv4_3", 176, 3, 1),
+)
+#: The path the blog's code actually ran (neural-doodle's ``random`` branch, commit c17e91c):
+#: ``conv2_1`` reads ``conv1_1`` and ``conv4_1`` reads ``conv3_2``, so ``conv1_2``, ``conv2_2``
+#: and ``conv3_3`` are defined there but lie off the path to the style layers.
+ASRUN_PLAN = (
+    ("conv1_1", 48, 3, 1), ("conv2_1", 80, 2, 2), ("conv3_1", 112, 2, 2),
+    ("conv3_2", 112, 3, 1), ("conv4_1", 176, 2, 2),
+)
+
+
+def _champandard_listed(name: str) -> NetSpec:
     return NetSpec(
-        name="champandard",
-        layers=tuple(LayerSpec(n, "conv", c, k, s, "elu") for n, c, k, s in plan),
+        name=name,
+        layers=tuple(LayerSpec(n, "conv", c, k, s, "elu") for n, c, k, s in LISTED_PLAN),
+        style_layers=("conv3_1", "conv4_1"),
+        content_layers=("conv4_1",),
+    )
+
+
+@PRESETS.register("champandard-listed", "the blog's net AS THE POST LISTS IT: ten ELU convs, 2×2 stride-2 downsampling, "
+                  "48/80/112/176 units, this project's U(±0.1)/0.5 init (not what ran: see champandard-asrun)")
+def champandard_listed() -> NetSpec:
+    """Champandard 2016's random net as the blog post lists it: ten conv layers in sequence, ELU,
+    downsampling by 2×2 stride-2 convolutions (conv2_1, conv3_1, conv4_1); patches on conv3_1 and
+    conv4_1.  Weights and input normalisation are this project's defaults, not the blog's."""
+    return _champandard_listed("champandard-listed")
+
+
+@PRESETS.register("champandard", "alias of champandard-listed (kept for old configs and recipes)")
+def champandard() -> NetSpec:
+    """The same net as :func:`champandard_listed`, under its old name."""
+    return _champandard_listed("champandard")
+
+
+@PRESETS.register("champandard-asrun", "the blog's net AS IT RAN (neural-doodle c17e91c): 5-conv path conv1_1→conv2_1→conv3_1→"
+                  "conv3_2→conv4_1, ELU, Glorot-uniform weights, zero bias, input in [-1, 1], zero padding")
+def champandard_asrun() -> NetSpec:
+    """Champandard 2016's random net as the code behind the blog ran it (neural-doodle's
+    ``random`` branch, commit c17e91c, ``Model.setup_model``): ``conv2_1`` reads ``conv1_1`` and
+    ``conv4_1`` reads ``conv3_2``, so the style layers sit on a five-layer path
+    conv1_1 (48, 3×3) → conv2_1 (80, 2×2/2) → conv3_1 (112, 2×2/2) → conv3_2 (112, 3×3) →
+    conv4_1 (176, 2×2/2), ELU after each.  Lasagne's default parameters: Glorot-uniform weights,
+    gain 1, zero biases; the input is scaled to [-1, 1] without mean subtraction; 3×3 convs pad 1
+    with zeros, the 2×2 stride-2 ones do not pad."""
+    return NetSpec(
+        name="champandard-asrun",
+        layers=tuple(LayerSpec(n, "conv", c, k, s, "elu") for n, c, k, s in ASRUN_PLAN),
+        weights="glorot:1", bias="zero", padding="zeros", input_norm="signed",
         style_layers=("conv3_1", "conv4_1"),
         content_layers=("conv4_1",),
     )

@@ -188,9 +188,10 @@ def spectrum_term(exemplars: list[torch.Tensor], size: tuple[int, int], weight: 
     return [Term("spectrum", None, SpectrumLoss(exemplars, size, blend), weight)]
 
 
-def tv_term(smoothness: float, circular: bool = False) -> list[Term]:
-    """The total-variation term, if asked for (wrapping around for tileable output)."""
-    return [Term("tv", None, TVLoss(circular), smoothness)] if smoothness > 0 else []
+def tv_term(smoothness: float, circular: bool = False, form: str = "squared") -> list[Term]:
+    """The total-variation term, if asked for (wrapping around for tileable output); *form* is
+    one of :data:`untrained.losses.TV_FORMS`."""
+    return [Term("tv", None, TVLoss(circular, form), smoothness)] if smoothness > 0 else []
 
 
 class NetProblem:

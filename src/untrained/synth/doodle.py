@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from ..config import to_dict
 from ..devices import resolve as resolve_device
 from ..errors import UserError
-from ..losses import ContentLoss
+from ..losses import TV_FORMS, ContentLoss, RegionGramLoss
 from ..nets import NetSpec, preset
 from ..nets.build import feature_sizes
 from ..objective import Objective, Term
@@ -28,7 +28,7 @@ from ..resources import check_memory
 from .common import (NetProblem, check_choice, check_image, check_net, check_sizes, finite_nonneg, fit_scales, image_digest,
                      resolve_size, scaled, style_terms, tv_term)
 from ..image import noise, randn, resize
-from .loop import UNSET_DEFAULTS, Iterate, OptimConfig, Result, Synthesis
+from .loop import UNSET_DEFAULTS, Iterate, OptimConfig, Result, Synthesis, scale_sizes
 
 #: A colour counts as a region when it covers at least this fraction of a map.
 MIN_REGION = 0.005
@@ -81,39 +81,51 @@ def check_maps(style_map: torch.Tensor, target_map: torch.Tensor) -> torch.Tenso
 
 @dataclass(frozen=True)
 class DoodleConfig:
-    """Settings of a Neural Doodle.  ``size`` defaults to the target map's size.  Weights are
+    """Settings of a Neural Doodle.  ``size`` defaults to the target map's size.  The default net
+    is the blog's as it ran (``champandard-asrun``).  Weights are
     relative (He et al.'s automatic weighting is on); ``content_weight`` matters only with a
-    content image."""
+    content image.  ``gram_layers`` add a Gram term per region on those layers (weight
+    ``gram_weight``): the patch layers are deep and coarse, so without it the regions' fine
+    texture (brushwork) is unconstrained and comes out flat.  ``refine_layers`` are the patch
+    layers of every scale after the coarsest (``None``: ``style_layers``): patch matching on
+    ``conv3_1`` at full size costs most of a 512×384 doodle's time."""
 
     size: tuple[int, int] | None = None
-    net: NetSpec = field(default_factory=lambda: preset("champandard"))
+    net: NetSpec = field(default_factory=lambda: preset("champandard-asrun"))
     style_layers: tuple[str, ...] = ()
     content_layers: tuple[str, ...] = ()
+    gram_layers: tuple[str, ...] = ("conv1_1", "conv2_1")
+    gram_weight: float = 1.0
+    refine_layers: tuple[str, ...] | None = ("conv4_1",)
     style_weight: float = 1.0
     content_weight: float = 1.0
     semantic_weight: float = 10.0
     smoothness: float = 0.0
+    tv: str = "squared"
     variety: float = 0.0
     init: str = "noise"
     normalize: bool = True
-    optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=5, scales=None))
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=2, scales=None))
     seed: int = 0
 
     def resolved(self, map_size: tuple[int, int], style_size: tuple[int, int]) -> "DoodleConfig":
         """Fill defaults and check every setting."""
         check_choice(self.init, INITS, "init")
+        check_choice(self.tv, TV_FORMS, "total-variation form")
         size = resolve_size(self.size, map_size)
         style_layers = tuple(self.style_layers) or self.net.style_layers
         content_layers = tuple(self.content_layers) or self.net.content_layers
-        check_net(self.net, style_layers, content_layers)
+        refine = style_layers if self.refine_layers is None else tuple(self.refine_layers)
+        check_net(self.net, style_layers, content_layers, self.gram_layers, refine)
         optim = self.optim
         if optim.scales is None:  # unset: as many scales (up to 3) as the map and style image allow
             optim = dataclasses.replace(optim, scales=fit_scales(self.net, style_layers, size, UNSET_DEFAULTS["scales"],
                                                                  {"style image": style_size}, patch=True))
         cfg = dataclasses.replace(
-            self, size=size, style_layers=style_layers, content_layers=content_layers,
+            self, size=size, style_layers=style_layers, content_layers=content_layers, gram_layers=tuple(self.gram_layers),
+            refine_layers=refine,
             optim=optim.resolved(size), **{k: finite_nonneg(getattr(self, k), k.replace("_", " ")) for k in
-                                            ("style_weight", "content_weight", "semantic_weight", "smoothness", "variety")},
+                                            ("style_weight", "content_weight", "semantic_weight", "smoothness", "variety", "gram_weight")},
         )
         check_sizes(self.net, style_layers, cfg.size, cfg.optim.scales, {"style image": style_size}, patch=True)
         return cfg
@@ -129,24 +141,30 @@ class DoodleProblem(NetProblem):
         self.colours = check_maps(style_map, target_map)
         self.style_masks = self.put(one_hot(style_map, self.colours))
         self.target_masks = self.put(one_hot(target_map, self.colours))
+        self.coarsest = scale_sizes(config.size, config.optim.scales)[0][0] / config.size[0]
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
         c = self.config
         style = scaled(self.style, factor)
         out_sizes = feature_sizes(self.net.spec, size)
+        patch_layers = c.style_layers if factor <= self.coarsest else c.refine_layers
         with torch.no_grad():
-            feats = self.net(style, c.style_layers)
+            feats = self.net(style, tuple(dict.fromkeys(patch_layers + c.gram_layers)))
+        grams = [Term(f"region_gram:{n}", n, RegionGramLoss(
+            feats[n], F.interpolate(self.style_masks, size=feats[n].shape[-2:], mode="area"),
+            F.interpolate(self.target_masks, size=out_sizes[n], mode="area")), c.gram_weight) for n in c.gram_layers]
+        feats = {n: feats[n] for n in patch_layers}
         guides = {}
         for name, f in feats.items():
             gain = c.semantic_weight * float(f.pow(2).mean().sqrt())
             guides[name] = (F.interpolate(self.target_masks, size=out_sizes[name], mode="area") * gain,
                             F.interpolate(self.style_masks, size=f.shape[-2:], mode="area") * gain)
-        terms = style_terms(feats, "patch", c.style_weight, c.variety, guides=guides)
+        terms = style_terms(feats, "patch", c.style_weight, c.variety, guides=guides) + grams
         if self.content is not None and c.content_weight > 0:
             with torch.no_grad():
                 target = self.net(resize(self.content, size), c.content_layers)
             terms += [Term(f"content:{n}", n, ContentLoss(f), c.content_weight) for n, f in target.items()]
-        return Objective(self.net, terms + tv_term(c.smoothness))
+        return Objective(self.net, terms + tv_term(c.smoothness, form=c.tv))
 
     def initial(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         if self.config.init == "content" and self.content is not None:
@@ -171,7 +189,7 @@ def doodle_synthesis(style: torch.Tensor, style_map: torch.Tensor, target_map: t
         raise UserError("init 'content' needs a content image (--content)")
     cfg = (config or DoodleConfig()).resolved(tuple(target_map.shape[-2:]), tuple(style.shape[-2:]))
     device = resolve_device(device)
-    check_memory(cfg.net, cfg.style_layers + cfg.content_layers, cfg.size, cfg.optim.lbfgs_history, tuple(style.shape[-2:]),
+    check_memory(cfg.net, cfg.style_layers + cfg.content_layers + cfg.gram_layers, cfg.size, cfg.optim.lbfgs_history, tuple(style.shape[-2:]),
                  device=device)
     if target_map.shape[-2:] != cfg.size:
         target_map = F.interpolate(target_map, size=cfg.size, mode="nearest")

@@ -31,6 +31,10 @@ from ..registry import Registry
 from ..resources import default_history
 from ..tiling import tiled
 
+#: Pixel bounds during optimisation (see :class:`OptimConfig`).
+BOUNDS = ("none", "project")
+#: How a scale's result is enlarged for the next one.
+UPSAMPLES = ("bilinear", "bicubic")
 OPTIMIZERS: Registry[Callable[..., torch.optim.Optimizer]] = Registry("optimizer")
 #: Default learning rate of each optimiser when the config leaves it unset.
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
@@ -66,6 +70,14 @@ class OptimConfig:
     *unset*: a task may fill it adaptively (texture synthesis picks fewer scales for small inputs
     and caps evaluations only when no count was given), and :meth:`resolved` fills what is still
     unset from :data:`UNSET_DEFAULTS`.  A value that is set is used exactly as given.
+
+    ``bounds="project"`` keeps pixels in [0, 1] during L-BFGS as the blog's SciPy L-BFGS-B box
+    bounds do, by projection: every evaluation sees the image clamped to [0, 1], and a pixel
+    beyond a bound gets its gradient only when that gradient points back inside (a projected
+    gradient; the variables themselves are never clamped mid-scale, which would corrupt
+    L-BFGS's curvature pairs).  ``upsample`` is how a scale's result is enlarged for the next:
+    ``"bilinear"`` (antialiased) or ``"bicubic"`` (neural-doodle's ``imresize(…, 'bicubic')``).
+    :func:`blog_schedule` gives Champandard 2016's whole schedule.
     """
 
     optimizer: str = "lbfgs"
@@ -79,6 +91,8 @@ class OptimConfig:
     channels_last: bool = False
     line_search: bool = False
     tile_size: int = 2048
+    bounds: str = "none"
+    upsample: str = "bilinear"
 
     def resolved(self, size: tuple[int, int] | None = None) -> "OptimConfig":
         """A copy with ``lr`` filled in, after validating every field (*size*, the output's,
@@ -106,6 +120,10 @@ class OptimConfig:
             raise UserError(f"plateau must be in [0, 1), got {self.plateau}")
         if self.line_search and self.optimizer != "lbfgs":
             raise UserError(f"a line search needs the lbfgs optimizer, not {self.optimizer}")
+        if self.bounds not in BOUNDS:
+            raise UserError(f"unknown bounds {self.bounds!r}; choose from {', '.join(BOUNDS)}")
+        if self.upsample not in UPSAMPLES:
+            raise UserError(f"unknown upsampling {self.upsample!r}; choose from {', '.join(UPSAMPLES)}")
         return replace(self, lr=float(lr), scale_evaluations=caps, plateau=float(self.plateau))
 
     def history(self, size: tuple[int, int]) -> int:
@@ -135,6 +153,47 @@ class OptimConfig:
 
 #: What :meth:`OptimConfig.resolved` puts in fields the user and the task both left ``None``.
 UNSET_DEFAULTS = {"iterations": 5, "scales": 3, "lbfgs_max_iter": 20}
+
+
+def blog_schedule(base: OptimConfig | None = None, evaluations: int = 9, phases: int = 4) -> OptimConfig:
+    """Champandard 2016's schedule as neural-doodle (commit c17e91c) ran it, on top of *base*:
+    *phases* scales (``--phases=4``: 1/8, 1/4, 1/2 and 1 of the output, the style rescaled to
+    each), each capped at *evaluations* function evaluations (SciPy's
+    ``maxfun=args.iterations-1``: 9 for the blog's ``--iterations=10``), L-BFGS with m = 5 and a
+    line search, pixels bounded to the valid range (by projection, see :class:`OptimConfig`) and
+    each phase started from the previous result upsampled bicubically."""
+    return replace(base or OptimConfig(), optimizer="lbfgs", iterations=1, lbfgs_max_iter=evaluations, scales=phases,
+                   lbfgs_history=5, line_search=True, bounds="project", upsample="bicubic", scale_evaluations=(),
+                   plateau=0.0)
+
+
+class _Project(torch.autograd.Function):
+    """Clamp to [0, 1]; the gradient passes where the pixel is inside, or outside with a
+    gradient that points back inside (projected gradient for box bounds)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        return x.clamp(0, 1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (x,) = ctx.saved_tensors
+        blocked = ((x > 1) & (grad < 0)) | ((x < 0) & (grad > 0))
+        return grad.masked_fill(blocked, 0.0)
+
+
+def project(x: torch.Tensor) -> torch.Tensor:
+    """*x* clamped to [0, 1] with a projected gradient (:class:`OptimConfig`'s ``bounds``)."""
+    return _Project.apply(x)
+
+
+def upsample(image: torch.Tensor, size: tuple[int, int], mode: str = "bilinear", circular: bool = False) -> torch.Tensor:
+    """*image* enlarged to *size* for the next scale: :func:`resize`, or bicubic (no antialiasing
+    is needed when enlarging) as neural-doodle does."""
+    if mode == "bicubic" and not circular:
+        return torch.nn.functional.interpolate(image, size=size, mode="bicubic", align_corners=False)
+    return resize(image, size, circular)
 
 
 @OPTIMIZERS.register("lbfgs", "torch.optim.LBFGS (Gatys et al.; He et al.; Du 2020)")
@@ -289,7 +348,7 @@ class Synthesis:
             if self.perturb:  # 10 % multiplicative noise (Du 2020 §3)
                 x = x * (1 + 0.1 * randn(x.shape, self.generator, self.device))
             return x.clamp(0, 1)
-        return resize(self.image, size, getattr(self.problem, "tile", False)).clamp(0, 1)
+        return upsample(self.image, size, self.optim.upsample, getattr(self.problem, "tile", False)).clamp(0, 1)
 
     def _run_scale(self, s: int) -> torch.Tensor:
         size = self.sizes[s]
@@ -312,7 +371,8 @@ class Synthesis:
             if self.evaluations - start >= cap:
                 raise _CapReached
             opt.zero_grad(set_to_none=False)
-            loss, terms = objective(x.contiguous(memory_format=torch.channels_last) if self.optim.channels_last else x)
+            seen = project(x) if self.optim.bounds == "project" else x
+            loss, terms = objective(seen.contiguous(memory_format=torch.channels_last) if self.optim.channels_last else seen)
             loss.backward()
             with torch.no_grad():
                 x.grad.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)  # Du 2020 §3

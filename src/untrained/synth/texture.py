@@ -14,6 +14,7 @@ import torch
 from ..config import to_dict
 from ..devices import resolve as resolve_device
 from ..errors import UserError
+from ..losses import TV_FORMS
 from ..nets import NetSpec
 from ..objective import Objective
 from ..resources import check_memory
@@ -72,7 +73,9 @@ class TextureConfig:
     default style layers.  ``normalize`` turns on He et al.'s automatic per-layer weights.
     ``loss`` is ``gram``, ``patch`` or ``swd``, optionally ``+spectrum`` (Liu et al. 2016's
     Fourier term, weighted by ``spectrum_weight``).  ``variety`` applies to the patch loss
-    (neural-doodle's ``--variety``).  ``tile`` makes the output tileable (circular padding in
+    (neural-doodle's ``--variety``: each exemplar patch's score drops by variety × its best score
+    of the previous evaluation).  ``tv`` is the total-variation form (``squared``, or
+    neural-doodle's ``doodle``, see :func:`untrained.losses.tv_loss`).  ``tile`` makes the output tileable (circular padding in
     every convolution, wrapping TV, patches and rescaling).  ``blend`` weighs several exemplars.
 
     ``refine_layers`` are the layers matched at every scale after the coarsest: the coarsest
@@ -95,6 +98,7 @@ class TextureConfig:
     loss: str = "gram"
     style_weight: float = 1.0
     smoothness: float = 0.0
+    tv: str = "squared"
     variety: float = 0.0
     spectrum_weight: float = 1.0
     tile: bool = False
@@ -124,6 +128,7 @@ class TextureConfig:
         refine = tuple(refine) or layers
         check_net(net, refine)
         check_choice(self.init, INITS, "init")
+        check_choice(self.tv, TV_FORMS, "total-variation form")
         blend = blend_weights(tuple(self.blend), exemplars, loss=self.loss)  # before the sizes: clearer errors first
         optim = self.optim
         if optim.scale_evaluations is None:  # cap only when the user set no evaluation count
@@ -164,7 +169,7 @@ class TextureProblem(NetProblem):
         terms = style_terms(feats, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile)
         if spectrum:
             terms += spectrum_term(exemplars, size, c.spectrum_weight, c.blend)
-        return Objective(self.net, terms + tv_term(c.smoothness, c.tile))
+        return Objective(self.net, terms + tv_term(c.smoothness, c.tile, c.tv))
 
     def initial(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         if self.config.init == "mean":
