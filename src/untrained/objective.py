@@ -20,7 +20,8 @@ from .nets.build import FeatureNet
 class Term:
     """One named loss term: ``weight · scale · loss(layer activation or image)``.
 
-    ``scale`` is the automatic factor set by :meth:`Objective.normalize` (1 until then).
+    ``scale`` is the automatic factor set by :meth:`Objective.normalize` (1 until then);
+    ``auto=False`` exempts the term from it (its scale stays 1).
     """
 
     name: str
@@ -28,6 +29,7 @@ class Term:
     loss: nn.Module
     weight: float = 1.0
     scale: float = 1.0
+    auto: bool = True
 
 
 class Objective(nn.Module):
@@ -62,12 +64,16 @@ class Objective(nn.Module):
     def normalize(self, probe: torch.Tensor) -> dict[str, float]:
         """Set each term's ``scale`` to ``1 / mean|∂term/∂pixels|`` at *probe* (He et al. 2016 §3).
 
-        Returns the scales by term name.  A term with zero gradient at the probe keeps scale 0.
+        Returns the scales by term name.  A term with zero gradient at the probe gets scale 0;
+        a term with ``auto=False`` keeps scale 1.
         """
         probe = probe.detach().clone().requires_grad_(True)
         raw = self.breakdown(probe)
         scales: dict[str, float] = {}
         for i, t in enumerate(self.terms):
+            if not t.auto:
+                t.scale = scales[t.name] = 1.0
+                continue
             (grad,) = torch.autograd.grad(raw[t.name], probe, retain_graph=i < len(self.terms) - 1)
             g = float(grad.abs().mean())
             t.scale = 1.0 / g if g > 0 and g == g else 0.0

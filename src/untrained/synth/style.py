@@ -6,6 +6,7 @@ style term for neural patches (Champandard 2016).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -29,6 +30,12 @@ PRESERVE_COLOR = ("none", "luminance", "match")
 #: How Gram terms are scaled: "positions" (this project: Gram / H·W, with He's automatic weights)
 #: or "tutorial" (the PyTorch tutorial Du uses: Gram / C·H·W, so a layer's term is 1/C² of ours).
 GRAM_SCALES = ("positions", "tutorial")
+#: Which terms He et al.'s automatic weights rescale when ``normalize`` is on: every term, only
+#: the style terms (the content term keeps its raw scale) or only the content term.
+NORMALIZE_TERMS = ("all", "style", "content")
+#: The style's palette: ``match`` gives the content the style's colour mean and covariance before
+#: optimising (start image and content target), ``none`` leaves it.
+PALETTES = ("none", "match")
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,9 @@ class StyleConfig:
     variety: float = 0.0
     init: str = "content"
     normalize: bool = False
+    normalize_terms: str = "all"
+    style_scale: float | None = None
+    palette: str = "none"
     gram_scale: str = "tutorial"
     preserve_color: str = "none"
     style_blend: tuple[float, ...] = ()
@@ -68,6 +78,11 @@ class StyleConfig:
         check_choice(self.preserve_color, PRESERVE_COLOR, "colour preservation")
         check_choice(self.init, INITS, "init")
         check_choice(self.gram_scale, GRAM_SCALES, "gram scale")
+        check_choice(self.normalize_terms, NORMALIZE_TERMS, "terms to normalise")
+        check_choice(self.palette, PALETTES, "palette")
+        if self.style_scale is not None and not (isinstance(self.style_scale, (int, float))
+                                                 and math.isfinite(self.style_scale) and self.style_scale > 0):
+            raise UserError(f"style scale must be a positive number, got {self.style_scale}")
         size = resolve_size(self.size, content_size)
         content_layers = tuple(self.content_layers) or self.net.content_layers
         style_layers = tuple(self.style_layers) or self.net.style_layers
@@ -78,9 +93,11 @@ class StyleConfig:
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"), variety=finite_nonneg(self.variety, "variety"),
             spectrum_weight=finite_nonneg(self.spectrum_weight, "spectrum weight"),
+            style_scale=None if self.style_scale is None else float(self.style_scale),
             style_blend=blend_weights(tuple(self.style_blend), styles, "--style-blend", self.loss),
         )
-        check_sizes(self.net, content_layers + style_layers, cfg.size, cfg.optim.scales, {"style image": style_size},
+        check_sizes(self.net, content_layers + style_layers, cfg.size, cfg.optim.scales,
+                    {"style image": style_target_size(style_size, cfg.size, cfg.style_scale)},
                     patch=base == "patch")
         return cfg
 
@@ -106,12 +123,57 @@ def style_preset(name: str) -> StyleConfig:
     return StyleConfig(net=preset(p["net_name"]).replace(**p["net_changes"]), **p["config"])
 
 
+def style_target_size(style_size: tuple[int, int], size: tuple[int, int], style_scale: float | None) -> tuple[int, int]:
+    """The size (H, W) the style image is used at for an output of *size*: its own pixels when
+    *style_scale* is ``None``, else resized (aspect kept) to ``style_scale²`` times the output's
+    area, so its strokes take the same share of the picture whatever the two images' sizes."""
+    if style_scale is None:
+        return tuple(style_size)
+    f = style_scale * math.sqrt(size[0] * size[1] / (style_size[0] * style_size[1]))
+    return max(1, round(style_size[0] * f)), max(1, round(style_size[1] * f))
+
+
+def _color_moments(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    pixels = image.reshape(3, -1)
+    mean = pixels.mean(dim=1, keepdim=True)
+    centred = pixels - mean
+    return mean, centred @ centred.T / pixels.shape[1]
+
+
+def _sqrtm(cov: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+    vals, vecs = torch.linalg.eigh(cov.double())
+    vals = vals.clamp_min(1e-8)
+    return (vecs @ torch.diag(vals.rsqrt() if inverse else vals.sqrt()) @ vecs.T).float()
+
+
+def match_palette(image: torch.Tensor, styles, weights=None) -> torch.Tensor:
+    """*image* with the colour mean and covariance of the style image(s) (a weighted mixture):
+    the linear map ``A (x − μ) + μ_s`` with ``A = Σ_s^½ Σ^−½`` (Gatys et al. 2017 §5 colour
+    transfer, applied to the content before the synthesis, as their "colour histogram
+    matching" does for the style), clamped to [0, 1]."""
+    styles = [styles] if torch.is_tensor(styles) else list(styles)
+    weights = [1.0 / len(styles)] * len(styles) if not weights else list(weights)
+    moments = [_color_moments(s) for s in styles]
+    mean_s = sum(w * m for w, (m, _) in zip(weights, moments))
+    cov_s = sum(w * (c + m @ m.T) for w, (m, c) in zip(weights, moments)) - mean_s @ mean_s.T
+    mean, cov = _color_moments(image)
+    a = _sqrtm(cov_s) @ _sqrtm(cov, inverse=True)
+    out = a @ (image.reshape(3, -1) - mean) + mean_s
+    return out.reshape(image.shape).clamp(0, 1)
+
+
 class StyleProblem(NetProblem):
-    """Content targets from the content image, style targets from the style image(s), per scale."""
+    """Content targets from the content image, style targets from the style image(s), per scale.
+
+    The style images are first brought to :func:`style_target_size`; with ``palette="match"``
+    the content is given their colours (:func:`match_palette`) for its target and start."""
 
     def __init__(self, content: torch.Tensor, style, config: StyleConfig):
         super().__init__(config.net, config.seed)
-        self.styles = [style] if torch.is_tensor(style) else list(style)
+        styles = [style] if torch.is_tensor(style) else list(style)
+        self.styles = [resize(s, style_target_size(tuple(s.shape[-2:]), config.size, config.style_scale)) for s in styles]
+        if config.palette == "match":
+            content = match_palette(content, styles, config.style_blend)
         self.content, self.style, self.config = content, self.styles[0], config
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
@@ -121,10 +183,14 @@ class StyleProblem(NetProblem):
         with torch.no_grad():
             content = self.net(resize(self.content, size), c.content_layers) if c.content_weight > 0 else {}
             feats = [self.net(s, c.style_layers) for s in styles] if c.style_weight > 0 else []
-        terms = [Term(f"content:{n}", n, ContentLoss(f), c.content_weight) for n, f in content.items()]
+        terms = [Term(f"content:{n}", n, ContentLoss(f), c.content_weight, auto=c.normalize_terms != "style")
+                 for n, f in content.items()]
         if feats:
             layer_weights = {n: 1.0 / f.shape[1] ** 2 for n, f in feats[0].items()} if c.gram_scale == "tutorial" else None
-            terms += style_terms(feats, base, c.style_weight, c.variety, layer_weights=layer_weights, blend=c.style_blend)
+            style = style_terms(feats, base, c.style_weight, c.variety, layer_weights=layer_weights, blend=c.style_blend)
+            for t in style:
+                t.auto = c.normalize_terms != "content"
+            terms += style
             if spectrum:
                 terms += spectrum_term(styles, size, c.spectrum_weight, c.style_blend)
         terms += tv_term(c.smoothness)
@@ -151,7 +217,7 @@ def style_synthesis(content: torch.Tensor, style, config: StyleConfig | None = N
     smallest = min((tuple(s.shape[-2:]) for s in styles), key=min)
     cfg = (config or StyleConfig()).resolved(tuple(content.shape[-2:]), smallest, len(styles))
     check_memory(cfg.net, cfg.content_layers + cfg.style_layers, cfg.size, cfg.optim.lbfgs_history,
-                 tuple(styles[0].shape[-2:]) if cfg.loss.startswith("patch") else None)
+                 style_target_size(tuple(styles[0].shape[-2:]), cfg.size, cfg.style_scale) if cfg.loss.startswith("patch") else None)
     synthesis = Synthesis(StyleProblem(content, styles, cfg), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
     digests = [image_digest(s) for s in styles]
     inputs = {"content": image_digest(content), **({"style": digests[0]} if len(digests) == 1 else {"styles": digests})}
