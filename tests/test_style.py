@@ -7,7 +7,8 @@ import torch
 import untrained.metrics as M
 from untrained.errors import UserError
 from untrained.synth.loop import OptimConfig
-from untrained.synth.style import StyleConfig, StyleProblem, match_palette, style, style_target_size
+from untrained.image import match_palette
+from untrained.synth.style import StyleConfig, StyleProblem, style, style_target_size
 
 from conftest import make_texture
 
@@ -41,6 +42,7 @@ def test_style_target_size_keeps_aspect_and_matches_area():
 
 @pytest.mark.parametrize("field,value,message", [
     ("style_scale", 0.0, "style scale must be a positive number"),
+    ("style_scale", "big", "style scale must be a positive number"),
     ("style_scale", float("nan"), "style scale must be a positive number"),
     ("palette", "warm", "unknown palette 'warm'"),
     ("normalize_terms", "both", "unknown terms to normalise 'both'"),
@@ -57,12 +59,14 @@ def test_style_scale_resizes_the_style_targets():
     cfg = StyleConfig(style_scale=0.5).resolved((32, 32), (40, 40))
     problem = StyleProblem(content, style_image, cfg)
     assert tuple(problem.style.shape[-2:]) == (16, 16)
-    native = StyleProblem(content, style_image, StyleConfig().resolved((32, 32), (40, 40)))
+    assert tuple(StyleProblem(content, style_image, StyleConfig().resolved((32, 32), (40, 40))).style.shape[-2:]) == (32, 32)
+    native = StyleProblem(content, style_image, StyleConfig(style_scale=None).resolved((32, 32), (40, 40)))
     assert tuple(native.style.shape[-2:]) == (40, 40)
 
 
 def test_palette_match_changes_the_start_and_the_content_target():
     content, style_image = _pair()
+    assert torch.equal(StyleProblem(content, style_image, StyleConfig(palette="none").resolved((32, 32), (40, 40))).content, content)
     cfg = StyleConfig(palette="match").resolved((32, 32), (40, 40))
     problem = StyleProblem(content, style_image, cfg)
     assert torch.allclose(problem.content, match_palette(content, style_image))
@@ -90,3 +94,62 @@ def test_style_scores_rank_a_stylised_image_between_content_and_style():
     itself = M.style_scores(style_image, content, style_image)
     assert itself["score"] < own["score"] and itself["score"] < 0.2
     assert set(own) == {"score", "content_ssim", "content_edges"}
+
+
+# --- command line -------------------------------------------------------------------------------
+
+CLI_QUICK = ["--iterations", "1", "--scales", "1", "--lbfgs-max-iter", "3", "--quiet"]
+
+
+@pytest.fixture
+def pair_files(tmp_path):
+    from untrained.io import save_image
+
+    content, style_image = _pair()
+    save_image(tmp_path / "c.png", content)
+    save_image(tmp_path / "s.png", style_image)
+    return str(tmp_path / "c.png"), str(tmp_path / "s.png")
+
+
+def test_cli_style_default_records_the_new_levers(pair_files, tmp_path):
+    from untrained.cli import main
+    from untrained.io import read_config
+
+    out = tmp_path / "o.png"
+    assert main(["style", *pair_files, "-o", str(out), *CLI_QUICK]) == 0
+    cfg = read_config(out)
+    assert cfg["palette"] == "match" and cfg["style_scale"] == 1.0 and cfg["normalize"] is True
+    assert main(["style", *pair_files, "-o", str(out), "--style-scale", "native", "--palette", "none",
+                 "--normalize-terms", "style", "--preserve-color", *CLI_QUICK]) == 0
+    cfg = read_config(out)
+    assert cfg["style_scale"] is None and cfg["palette"] == "none" and cfg["normalize_terms"] == "style"
+    assert cfg["preserve_color"] == "luminance"
+
+
+def test_cli_he2016_preset(pair_files, tmp_path):
+    from untrained.cli import main
+    from untrained.io import read_config
+
+    out = tmp_path / "he.png"
+    assert main(["style", *pair_files, "--preset", "he2016", "--size", "32x32", "-o", str(out), *CLI_QUICK]) == 0
+    cfg = read_config(out)
+    assert cfg["net"]["weights"] == "gaussian:0.015" and cfg["net"]["bias"] == "zero"
+    assert cfg["content_layers"] == ["conv4_2"] and cfg["style_layers"][-1] == "conv5_1"
+
+
+@pytest.mark.parametrize("flags,fragment", [
+    (["--style-scale", "0"], "positive number or native"),
+    (["--style-scale", "big"], "expected a number"),
+    (["--palette", "warm"], "unknown palette 'warm'"),
+    (["--normalize-terms", "both"], "unknown terms to normalise 'both'"),
+    (["--preset", "he2017"], "unknown style preset 'he2017'"),
+    (["--preserve-color", "hue"], "unknown colour preservation 'hue'"),
+])
+def test_cli_style_bad_values_are_one_line_errors(pair_files, tmp_path, capsys, flags, fragment):
+    from untrained.cli import main
+
+    code = main(["style", *pair_files, "-o", str(tmp_path / "o.png"), *flags, *CLI_QUICK])
+    err = capsys.readouterr().err
+    lines = [line for line in err.strip().splitlines() if line]
+    assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("untrained: error:") and fragment in lines[0], lines[0]

@@ -327,7 +327,7 @@ def _grey(image: torch.Tensor, side: int) -> torch.Tensor:
     h, w = image.shape[-2:]
     f = side / min(h, w)
     small = resize(image, (max(1, round(h * f)), max(1, round(w * f))))
-    return kornia.color.rgb_to_grayscale(small).expand(-1, 3, -1, -1)
+    return grey(small).expand(-1, 3, -1, -1)
 
 
 def style_scores(output: torch.Tensor, content: torch.Tensor, style: torch.Tensor) -> dict[str, float]:

@@ -20,8 +20,8 @@ from ..objective import Objective, Term
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, finite_nonneg,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
-from ..image import noise, resize, rgb_to_ycbcr, ycbcr_to_rgb
-from .loop import Iterate, OptimConfig, Result, Synthesis
+from ..image import match_palette, noise, resize, rgb_to_ycbcr, ycbcr_to_rgb
+from .loop import Iterate, OptimConfig, Result, Synthesis, scale_sizes
 
 INITS = ("content", "noise", "style")
 #: Colour preservation (Gatys et al. 2017, "Controlling perceptual factors"): keep the result's
@@ -38,38 +38,54 @@ NORMALIZE_TERMS = ("all", "style", "content")
 PALETTES = ("none", "match")
 
 
+#: Default evaluation caps per scale: at most :data:`CAP_EVALUATIONS`, and at most
+#: :data:`CAP_PIXELS` / the scale's pixel count, so a large scale costs about as much time as the
+#: one before (a 512² evaluation costs 16× a 128² one) and the coarse scales, where the style's
+#: large structure forms, get the most evaluations: 150 / 48 / 12 for a 512² output.
+CAP_EVALUATIONS, CAP_PIXELS = 150, 12 * 512 * 512
+
+
+def default_caps(size: tuple[int, int], scales: int) -> tuple[int, ...]:
+    """Evaluation caps of every scale (coarsest first) for an output of *size* (H, W)."""
+    return tuple(max(4, min(CAP_EVALUATIONS, round(CAP_PIXELS / (h * w)))) for h, w in scale_sizes(size, scales))
+
+
 @dataclass(frozen=True)
 class StyleConfig:
     """Settings of a style transfer.  ``size`` defaults to the content's size; empty layer tuples
     mean the net's defaults.
 
-    The defaults are the PyTorch tutorial's setup that Du 2020 §3 found "engineered well enough":
-    the ``vgg19-tutorial`` net with Du's weights, raw weights β/α = 10⁶ on Gram / C·H·W, starting
-    from the content, one scale.  With ``normalize`` (He et al. §3) every term is first scaled to
-    the same gradient impact at a noise probe, and the weights become relative; on the
-    dancing/picasso pair at 128² that left the content dominating (style barely visible), so it
-    is off by default.
+    The defaults were chosen by measurement (issue 16, docs/experiments.md "Style transfer
+    defaults"): the ``vgg19-tutorial`` net (Du 2020 §3, reflect padding); the content first given
+    the style's colours (``palette="match"``) and used as the start; the sliced Wasserstein style
+    loss (Heitz et al. 2021) on ``conv_1``…``conv_5``; He et al.'s automatic per-term weights with
+    style weight 1 and content weight 0.3 (relative); the style image
+    resized to the output's area (``style_scale=1``) and three coarse-to-fine scales, so its
+    strokes keep their share of the picture whatever the two images' pixel sizes; evaluations
+    capped by scale size (:func:`default_caps`, ``optim.scale_evaluations=None``).  The papers'
+    setups are presets (:data:`STYLE_PRESETS`).
     """
 
     size: tuple[int, int] | None = None
     net: NetSpec = field(default_factory=lambda: preset("vgg19-tutorial"))
     content_layers: tuple[str, ...] = ()
     style_layers: tuple[str, ...] = ()
-    content_weight: float = 1.0
-    style_weight: float = 1e6
+    content_weight: float = 0.3
+    style_weight: float = 1.0
     smoothness: float = 0.0
-    loss: str = "gram"
+    loss: str = "swd"
     variety: float = 0.0
     init: str = "content"
-    normalize: bool = False
+    normalize: bool = True
     normalize_terms: str = "all"
-    style_scale: float | None = None
-    palette: str = "none"
-    gram_scale: str = "tutorial"
+    style_scale: float | str | None = 1.0
+    palette: str = "match"
+    gram_scale: str = "positions"
     preserve_color: str = "none"
     style_blend: tuple[float, ...] = ()
     spectrum_weight: float = 1.0
-    optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=10, scales=1))
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=8, scales=3, scale_evaluations=None,
+                                                                   channels_last=True))
     seed: int = 0
 
     def resolved(self, content_size: tuple[int, int], style_size: tuple[int, int], styles: int = 1) -> "StyleConfig":
@@ -80,20 +96,24 @@ class StyleConfig:
         check_choice(self.gram_scale, GRAM_SCALES, "gram scale")
         check_choice(self.normalize_terms, NORMALIZE_TERMS, "terms to normalise")
         check_choice(self.palette, PALETTES, "palette")
-        if self.style_scale is not None and not (isinstance(self.style_scale, (int, float))
-                                                 and math.isfinite(self.style_scale) and self.style_scale > 0):
-            raise UserError(f"style scale must be a positive number, got {self.style_scale}")
+        native = self.style_scale is None or self.style_scale == "native"
+        if not native and not (isinstance(self.style_scale, (int, float)) and not isinstance(self.style_scale, bool)
+                               and math.isfinite(self.style_scale) and self.style_scale > 0):
+            raise UserError(f"style scale must be a positive number or \"native\", got {self.style_scale!r}")
         size = resolve_size(self.size, content_size)
         content_layers = tuple(self.content_layers) or self.net.content_layers
         style_layers = tuple(self.style_layers) or self.net.style_layers
         check_net(self.net, content_layers, style_layers)
+        optim = self.optim
+        if optim.scale_evaluations is None:
+            optim = dataclasses.replace(optim, scale_evaluations=default_caps(size, optim.scales))
         cfg = dataclasses.replace(
             self, size=size, content_layers=content_layers, style_layers=style_layers,
-            optim=self.optim.resolved(), content_weight=finite_nonneg(self.content_weight, "content weight"),
+            optim=optim.resolved(), content_weight=finite_nonneg(self.content_weight, "content weight"),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"), variety=finite_nonneg(self.variety, "variety"),
             spectrum_weight=finite_nonneg(self.spectrum_weight, "spectrum weight"),
-            style_scale=None if self.style_scale is None else float(self.style_scale),
+            style_scale=None if native else float(self.style_scale),
             style_blend=blend_weights(tuple(self.style_blend), styles, "--style-blend", self.loss),
         )
         check_sizes(self.net, content_layers + style_layers, cfg.size, cfg.optim.scales,
@@ -102,21 +122,38 @@ class StyleConfig:
         return cfg
 
 
+#: He et al.'s balance, found by the search of issue 16 (docs/experiments.md, he2016-style).
+HE2016_CONTENT_WEIGHT, HE2016_INIT = 3.0, "content"
+
 #: Named setups of the papers.
 STYLE_PRESETS: dict[str, dict] = {
     # Du 2020 §3: the PyTorch tutorial's net and weights, beta/alpha = 1e6, lr 1, 20 L-BFGS steps,
-    # content conv_1, style conv_1..conv_5, no automatic weights, zero padding, one scale.
+    # content conv_1, style conv_1..conv_5, no automatic weights, one scale.  Zero padding because
+    # the tutorial's VGG-19 pads with zeros (it is what paints the dark frame; --padding reflect
+    # removes it), and the style image at the content's size, as the tutorial loads both.
     "du2020": dict(
         net_name="vgg19-tutorial", net_changes=dict(padding="zeros"),
         config=dict(content_layers=("conv_1",), style_layers=("conv_1", "conv_2", "conv_3", "conv_4", "conv_5"),
                     content_weight=1.0, style_weight=1e6, normalize=False, gram_scale="tutorial", init="content",
+                    style_scale=1.0, palette="none",
                     optim=OptimConfig(optimizer="lbfgs", iterations=20, scales=1, lr=1.0, lbfgs_max_iter=20)),
+    ),
+    # He, Wang & Hopcroft 2016 §3-4: VGG-19 with Gaussian weights (sigma 0.015, zero bias), average
+    # pooling, content conv4_2, style conv1_1..conv5_1, every term scaled by the automatic weights,
+    # a little total variation, L-BFGS; the content weight is what the search of issue 16 found
+    # (docs/experiments.md, he2016-style).
+    "he2016": dict(
+        net_name="vgg19", net_changes=dict(weights="gaussian:0.015", bias="zero"),
+        config=dict(content_layers=("conv4_2",), style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
+                    content_weight=HE2016_CONTENT_WEIGHT, style_weight=1.0, smoothness=0.001, normalize=True,
+                    normalize_terms="all", gram_scale="positions", init=HE2016_INIT, style_scale=1.0, palette="none",
+                    optim=OptimConfig(optimizer="lbfgs", iterations=20, scales=1, lbfgs_max_iter=20)),
     ),
 }
 
 
 def style_preset(name: str) -> StyleConfig:
-    """The :class:`StyleConfig` of a named paper setup (``du2020``)."""
+    """The :class:`StyleConfig` of a named paper setup (``du2020``, ``he2016``)."""
     if name not in STYLE_PRESETS:
         raise UserError(f"unknown style preset {name!r}; choose from {', '.join(STYLE_PRESETS)}")
     p = STYLE_PRESETS[name]
@@ -125,41 +162,12 @@ def style_preset(name: str) -> StyleConfig:
 
 def style_target_size(style_size: tuple[int, int], size: tuple[int, int], style_scale: float | None) -> tuple[int, int]:
     """The size (H, W) the style image is used at for an output of *size*: its own pixels when
-    *style_scale* is ``None``, else resized (aspect kept) to ``style_scale²`` times the output's
+    *style_scale* is ``None`` (``"native"`` in a config), else resized (aspect kept) to ``style_scale²`` times the output's
     area, so its strokes take the same share of the picture whatever the two images' sizes."""
     if style_scale is None:
         return tuple(style_size)
     f = style_scale * math.sqrt(size[0] * size[1] / (style_size[0] * style_size[1]))
     return max(1, round(style_size[0] * f)), max(1, round(style_size[1] * f))
-
-
-def _color_moments(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    pixels = image.reshape(3, -1)
-    mean = pixels.mean(dim=1, keepdim=True)
-    centred = pixels - mean
-    return mean, centred @ centred.T / pixels.shape[1]
-
-
-def _sqrtm(cov: torch.Tensor, inverse: bool = False) -> torch.Tensor:
-    vals, vecs = torch.linalg.eigh(cov.double())
-    vals = vals.clamp_min(1e-8)
-    return (vecs @ torch.diag(vals.rsqrt() if inverse else vals.sqrt()) @ vecs.T).float()
-
-
-def match_palette(image: torch.Tensor, styles, weights=None) -> torch.Tensor:
-    """*image* with the colour mean and covariance of the style image(s) (a weighted mixture):
-    the linear map ``A (x − μ) + μ_s`` with ``A = Σ_s^½ Σ^−½`` (Gatys et al. 2017 §5 colour
-    transfer, applied to the content before the synthesis, as their "colour histogram
-    matching" does for the style), clamped to [0, 1]."""
-    styles = [styles] if torch.is_tensor(styles) else list(styles)
-    weights = [1.0 / len(styles)] * len(styles) if not weights else list(weights)
-    moments = [_color_moments(s) for s in styles]
-    mean_s = sum(w * m for w, (m, _) in zip(weights, moments))
-    cov_s = sum(w * (c + m @ m.T) for w, (m, c) in zip(weights, moments)) - mean_s @ mean_s.T
-    mean, cov = _color_moments(image)
-    a = _sqrtm(cov_s) @ _sqrtm(cov, inverse=True)
-    out = a @ (image.reshape(3, -1) - mean) + mean_s
-    return out.reshape(image.shape).clamp(0, 1)
 
 
 class StyleProblem(NetProblem):
