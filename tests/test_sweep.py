@@ -252,7 +252,7 @@ def test_reproduce_new_recipes_quick(tmp_path):
     assert len(table) == 12 and sum('"greedy": 2' in r["net"] for r in table) == 6
     assert all(r["status"] == "ok" and float(r["relative_feature_error"]) >= 0 for r in table)
     assert main(["reproduce", "he2016-style", "-o", str(tmp_path / "st"), "--quick", "--workers", "1", "--quiet"]) == 0
-    assert len(list(csv.DictReader((tmp_path / "st" / "results.csv").open()))) == 3
+    assert len(list(csv.DictReader((tmp_path / "st" / "results.csv").open()))) == 6  # 2 starts × 3 content weights
 
 
 def test_reproduce_points_needing_trained_weights(tmp_path, vgg_file, capsys):

@@ -123,14 +123,15 @@ class StyleConfig:
 
 
 #: He et al.'s balance, found by the search of issue 16 (docs/experiments.md, he2016-style).
-HE2016_CONTENT_WEIGHT, HE2016_INIT = 3.0, "content"
+HE2016_CONTENT_WEIGHT, HE2016_INIT = 1.0, "content"
 
 #: Named setups of the papers.
 STYLE_PRESETS: dict[str, dict] = {
     # Du 2020 §3: the PyTorch tutorial's net and weights, beta/alpha = 1e6, lr 1, 20 L-BFGS steps,
     # content conv_1, style conv_1..conv_5, no automatic weights, one scale.  Zero padding because
-    # the tutorial's VGG-19 pads with zeros (it is what paints the dark frame; --padding reflect
-    # removes it), and the style image at the content's size, as the tutorial loads both.
+    # the tutorial's VGG-19 pads with zeros (it is what paints the dark frame; the default's
+    # reflect padding has none), and the style image at the content's size, as the tutorial
+    # loads both.
     "du2020": dict(
         net_name="vgg19-tutorial", net_changes=dict(padding="zeros"),
         config=dict(content_layers=("conv_1",), style_layers=("conv_1", "conv_2", "conv_3", "conv_4", "conv_5"),
