@@ -255,7 +255,7 @@ def test_reproduce_new_recipes_quick(tmp_path):
     # a real relative error of a partial reconstruction: positive, finite, and not one constant
     assert all(0 < e < 10 for e in errors) and len(set(errors)) == len(errors)
     assert main(["reproduce", "he2016-style", "-o", str(tmp_path / "st"), "--quick", "--workers", "1", "--quiet"]) == 0
-    assert len(list(csv.DictReader((tmp_path / "st" / "results.csv").open()))) == 3
+    assert len(list(csv.DictReader((tmp_path / "st" / "results.csv").open()))) == 6  # 2 starts × 3 content weights
 
 
 def test_reproduce_points_needing_trained_weights(tmp_path, vgg_file, capsys):

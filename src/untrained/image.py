@@ -99,3 +99,32 @@ def rgb_to_ycbcr(image: torch.Tensor) -> torch.Tensor:
 def ycbcr_to_rgb(image: torch.Tensor) -> torch.Tensor:
     """YCbCr → RGB (kornia)."""
     return kornia.color.ycbcr_to_rgb(image)
+
+
+def _color_moments(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    pixels = image.reshape(3, -1)
+    mean = pixels.mean(dim=1, keepdim=True)
+    centred = pixels - mean
+    return mean, centred @ centred.T / pixels.shape[1]
+
+
+def _sqrtm(cov: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+    vals, vecs = torch.linalg.eigh(cov.double())
+    vals = vals.clamp_min(1e-8)
+    return (vecs @ torch.diag(vals.rsqrt() if inverse else vals.sqrt()) @ vecs.T).float()
+
+
+def match_palette(image: torch.Tensor, styles, weights=None) -> torch.Tensor:
+    """*image* with the colour mean and covariance of the style image(s) (a weighted mixture):
+    the linear map ``A (x − μ) + μ_s`` with ``A = Σ_s^½ Σ^−½`` (Gatys et al. 2017 §5 colour
+    transfer, applied to the content before the synthesis, as their "colour histogram
+    matching" does for the style), clamped to [0, 1]."""
+    styles = [styles] if torch.is_tensor(styles) else list(styles)
+    weights = [1.0 / len(styles)] * len(styles) if not weights else list(weights)
+    moments = [_color_moments(s) for s in styles]
+    mean_s = sum(w * m for w, (m, _) in zip(weights, moments))
+    cov_s = sum(w * (c + m @ m.T) for w, (m, c) in zip(weights, moments)) - mean_s @ mean_s.T
+    mean, cov = _color_moments(image)
+    a = _sqrtm(cov_s) @ _sqrtm(cov, inverse=True)
+    out = a @ (image.reshape(3, -1) - mean) + mean_s
+    return out.reshape(image.shape).clamp(0, 1)

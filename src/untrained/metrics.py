@@ -537,6 +537,34 @@ def texture_scores(output: torch.Tensor, reference: torch.Tensor, device: torch.
     }
 
 
+def _grey(image: torch.Tensor, side: int) -> torch.Tensor:
+    """*image* resized to *side* px on its shorter side, as three equal luminance channels."""
+    h, w = image.shape[-2:]
+    f = side / min(h, w)
+    small = resize(image, (max(1, round(h * f)), max(1, round(w * f))))
+    return grey(small).expand(-1, 3, -1, -1)
+
+
+def style_scores(output: torch.Tensor, content: torch.Tensor, style: torch.Tensor) -> dict[str, float]:
+    """How much style and how much content a style transfer's *output* has (issue 16).
+
+    ``score``: :func:`score` against the *style* image resized (aspect kept) to the output's
+    area — its strokes at the share of the picture they have in the painting; ``content_ssim``:
+    :func:`ssim` of 64-px grey versions of output and *content* (the layout, not the colours or
+    fine texture); ``content_edges``: :func:`edge_correlation` with the content."""
+    out, content, style = _image(output), _image(content, "content"), _image(style, "style")
+    h, w = out.shape[-2:]
+    sh, sw = style.shape[-2:]
+    f = math.sqrt(h * w / (sh * sw))
+    reference = resize(style, (max(1, round(sh * f)), max(1, round(sw * f))))
+    content = resize(content, (h, w))
+    return {
+        "score": score(out, reference),
+        "content_ssim": ssim(_grey(out, 64), _grey(content, 64)),
+        "content_edges": edge_correlation(out, content),
+    }
+
+
 def evaluate(output: torch.Tensor, reference: torch.Tensor, task: str = "texture",
              content: torch.Tensor | None = None, net=None, layer: str | None = None,
              device: torch.device | str = "cpu") -> dict[str, float]:

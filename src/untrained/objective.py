@@ -22,7 +22,8 @@ from .nets.build import FeatureNet
 class Term:
     """One named loss term: ``weight · scale · loss(layer activation or image)``.
 
-    ``scale`` is the automatic factor set by :meth:`Objective.normalize` (1 until then).
+    ``scale`` is the automatic factor set by :meth:`Objective.normalize` (1 until then);
+    ``auto=False`` exempts the term from it (its scale stays 1).
     """
 
     name: str
@@ -30,6 +31,7 @@ class Term:
     loss: nn.Module
     weight: float = 1.0
     scale: float = 1.0
+    auto: bool = True
 
 
 class Objective(nn.Module):
@@ -66,11 +68,15 @@ class Objective(nn.Module):
 
         Returns the scales by term name.  A term whose gradient at the probe is zero or not
         finite cannot be weighted and would silently do nothing: a :class:`UserError` names it.
+        A term with ``auto=False`` keeps scale 1.
         """
         probe = probe.detach().clone().requires_grad_(True)
         raw = self.breakdown(probe)
         scales: dict[str, float] = {}
         for i, t in enumerate(self.terms):
+            if not t.auto:
+                t.scale = scales[t.name] = 1.0
+                continue
             (grad,) = torch.autograd.grad(raw[t.name], probe, retain_graph=i < len(self.terms) - 1)
             g = float(grad.abs().mean())
             if not (g > 0 and math.isfinite(g)):

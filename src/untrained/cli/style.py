@@ -21,7 +21,10 @@ def run(args: argparse.Namespace) -> int:
     base = style_preset(args.preset) if args.preset else StyleConfig()
     changes = given(args, "size", "content_layers", "style_layers", "content_weight",
                     "style_weight", "smoothness", "loss", "variety", "init", "seed",
-                    "preserve_color", "style_blend", "spectrum_weight", "normalize")
+                    "preserve_color", "style_blend", "spectrum_weight", "normalize",
+                    "normalize_terms", "palette")
+    if args.style_scale is not None:
+        changes["style_scale"] = None if args.style_scale == "native" else args.style_scale
     if net_flags_given(args):
         changes["net"] = net_from_args(args, base.net.name, base.net)
     cfg = replace(base, optim=optim_changes(args, base.optim), **changes)
@@ -32,6 +35,16 @@ def run(args: argparse.Namespace) -> int:
     mode = synthesis.problem.config.preserve_color
     return run_synthesis(args, synthesis, config, output, total,
                          finish=lambda image: preserve_color(image, content, mode))
+
+
+def style_scale(text: str) -> float | str:
+    """``--style-scale``: a positive number, or ``native`` (the style image's own pixels)."""
+    if text == "native":
+        return text
+    value = finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number or native, got {text!r}")
+    return value
 
 
 def add_parser(sub) -> None:
@@ -68,5 +81,13 @@ def add_parser(sub) -> None:
     p.add_argument("--variety", type=finite, default=None, help="patch loss variety")
     p.add_argument("--init", default=None, help="content (default), noise or style")
     p.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=None,
-                   help="He et al.'s automatic per-term weights (default off)")
+                   help="He et al.'s automatic per-term weights (default on)")
+    p.add_argument("--normalize-terms", default=None,
+                   help="which terms --normalize rescales: all (default), style or content")
+    p.add_argument("--style-scale", type=style_scale, default=None,
+                   help="size of the style's strokes: the style image is resized to SCALE² × the "
+                        "output's area (default 1), or 'native' to use its own pixels")
+    p.add_argument("--palette", default=None,
+                   help="match (default): give the content the style's colours before painting; "
+                        "none: start from the content's own colours")
     add_task_common(p, StyleConfig().optim, run, seed_default=None)

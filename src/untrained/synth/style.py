@@ -6,6 +6,7 @@ style term for neural patches (Champandard 2016).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -20,8 +21,8 @@ from ..objective import Objective, Term
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, finite_nonneg,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
-from ..image import noise, resize, rgb_to_ycbcr, ycbcr_to_rgb
-from .loop import Iterate, OptimConfig, Result, Synthesis
+from ..image import match_palette, noise, resize, rgb_to_ycbcr, ycbcr_to_rgb
+from .loop import UNSET_DEFAULTS, Iterate, OptimConfig, Result, Synthesis, scale_sizes
 
 INITS = ("content", "noise", "style")
 #: Colour preservation (Gatys et al. 2017, "Controlling perceptual factors"): keep the result's
@@ -30,6 +31,24 @@ PRESERVE_COLOR = ("none", "luminance", "match")
 #: How Gram terms are scaled: "positions" (this project: Gram / H·W, with He's automatic weights)
 #: or "tutorial" (the PyTorch tutorial Du uses: Gram / C·H·W, so a layer's term is 1/C² of ours).
 GRAM_SCALES = ("positions", "tutorial")
+#: Which terms He et al.'s automatic weights rescale when ``normalize`` is on: every term, only
+#: the style terms (the content term keeps its raw scale) or only the content term.
+NORMALIZE_TERMS = ("all", "style", "content")
+#: The style's palette: ``match`` gives the content the style's colour mean and covariance before
+#: optimising (start image and content target), ``none`` leaves it.
+PALETTES = ("none", "match")
+
+
+#: Default evaluation caps per scale: at most :data:`CAP_EVALUATIONS`, and at most
+#: :data:`CAP_PIXELS` / the scale's pixel count, so a large scale costs about as much time as the
+#: one before (a 512² evaluation costs 16× a 128² one) and the coarse scales, where the style's
+#: large structure forms, get the most evaluations: 150 / 48 / 12 for a 512² output.
+CAP_EVALUATIONS, CAP_PIXELS = 150, 12 * 512 * 512
+
+
+def default_caps(size: tuple[int, int], scales: int) -> tuple[int, ...]:
+    """Evaluation caps of every scale (coarsest first) for an output of *size* (H, W)."""
+    return tuple(max(4, min(CAP_EVALUATIONS, round(CAP_PIXELS / (h * w)))) for h, w in scale_sizes(size, scales))
 
 
 @dataclass(frozen=True)
@@ -37,30 +56,37 @@ class StyleConfig:
     """Settings of a style transfer.  ``size`` defaults to the content's size; empty layer tuples
     mean the net's defaults.
 
-    The defaults are the PyTorch tutorial's setup that Du 2020 §3 found "engineered well enough":
-    the ``vgg19-tutorial`` net with Du's weights, raw weights β/α = 10⁶ on Gram / C·H·W, starting
-    from the content, one scale.  With ``normalize`` (He et al. §3) every term is first scaled to
-    the same gradient impact at a noise probe, and the weights become relative; on the
-    dancing/picasso pair at 128² that left the content dominating (style barely visible), so it
-    is off by default.
+    The defaults were chosen by measurement (issue 16, docs/experiments.md "Style transfer
+    defaults"): the ``vgg19-tutorial`` net (Du 2020 §3, reflect padding); the content first given
+    the style's colours (``palette="match"``) and used as the start; the sliced Wasserstein style
+    loss (Heitz et al. 2021) on ``conv_1``…``conv_5``; He et al.'s automatic per-term weights with
+    style weight 1 and content weight 0.3 (relative); the style image
+    resized to the output's area (``style_scale=1``) and three coarse-to-fine scales, so its
+    strokes keep their share of the picture whatever the two images' pixel sizes; evaluations
+    capped by scale size (:func:`default_caps`, ``optim.scale_evaluations=None``).  The papers'
+    setups are presets (:data:`STYLE_PRESETS`).
     """
 
     size: tuple[int, int] | None = None
     net: NetSpec = field(default_factory=lambda: preset("vgg19-tutorial"))
     content_layers: tuple[str, ...] = ()
     style_layers: tuple[str, ...] = ()
-    content_weight: float = 1.0
-    style_weight: float = 1e6
+    content_weight: float = 0.3
+    style_weight: float = 1.0
     smoothness: float = 0.0
-    loss: str = "gram"
+    loss: str = "swd"
     variety: float = 0.0
     init: str = "content"
-    normalize: bool = False
-    gram_scale: str = "tutorial"
+    normalize: bool = True
+    normalize_terms: str = "all"
+    style_scale: float | str | None = 1.0
+    palette: str = "match"
+    gram_scale: str = "positions"
     preserve_color: str = "none"
     style_blend: tuple[float, ...] = ()
     spectrum_weight: float = 1.0
-    optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=10, scales=1))
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=8, scales=3, scale_evaluations=None,
+                                                                   channels_last=True))
     seed: int = 0
 
     def resolved(self, content_size: tuple[int, int], style_size: tuple[int, int], styles: int = 1) -> "StyleConfig":
@@ -69,51 +95,96 @@ class StyleConfig:
         check_choice(self.preserve_color, PRESERVE_COLOR, "colour preservation")
         check_choice(self.init, INITS, "init")
         check_choice(self.gram_scale, GRAM_SCALES, "gram scale")
+        check_choice(self.normalize_terms, NORMALIZE_TERMS, "terms to normalise")
+        check_choice(self.palette, PALETTES, "palette")
+        native = self.style_scale is None or self.style_scale == "native"
+        if not native and not (isinstance(self.style_scale, (int, float)) and not isinstance(self.style_scale, bool)
+                               and math.isfinite(self.style_scale) and self.style_scale > 0):
+            raise UserError(f"style scale must be a positive number or \"native\", got {self.style_scale!r}")
         size = resolve_size(self.size, content_size)
         content_layers = tuple(self.content_layers) or self.net.content_layers
         style_layers = tuple(self.style_layers) or self.net.style_layers
         check_net(self.net, content_layers, style_layers)
+        optim = self.optim
+        if optim.scale_evaluations is None:
+            optim = dataclasses.replace(optim, scale_evaluations=default_caps(size, optim.scales or UNSET_DEFAULTS["scales"]))
         cfg = dataclasses.replace(
             self, size=size, content_layers=content_layers, style_layers=style_layers,
-            optim=self.optim.resolved(size), content_weight=finite_nonneg(self.content_weight, "content weight"),
+            optim=optim.resolved(size), content_weight=finite_nonneg(self.content_weight, "content weight"),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"), variety=finite_nonneg(self.variety, "variety"),
             spectrum_weight=finite_nonneg(self.spectrum_weight, "spectrum weight"),
+            style_scale=None if native else float(self.style_scale),
             style_blend=blend_weights(tuple(self.style_blend), styles, "--style-blend", self.loss),
         )
-        check_sizes(self.net, content_layers + style_layers, cfg.size, cfg.optim.scales, {"style image": style_size},
+        check_sizes(self.net, content_layers + style_layers, cfg.size, cfg.optim.scales,
+                    {"style image": style_target_size(style_size, cfg.size, cfg.style_scale)},
                     patch=base == "patch")
         return cfg
 
 
+#: He et al.'s balance, found by the search of issue 16 (docs/experiments.md, he2016-style).
+HE2016_CONTENT_WEIGHT, HE2016_INIT = 1.0, "content"
+
 #: Named setups of the papers.
 STYLE_PRESETS: dict[str, dict] = {
     # Du 2020 §3: the PyTorch tutorial's net and weights, beta/alpha = 1e6, lr 1, 20 L-BFGS steps,
-    # content conv_1, style conv_1..conv_5, no automatic weights, zero padding, one scale.
+    # content conv_1, style conv_1..conv_5, no automatic weights, one scale.  Zero padding because
+    # the tutorial's VGG-19 pads with zeros (it is what paints the dark frame; the default's
+    # reflect padding has none), and the style image at the content's size, as the tutorial
+    # loads both.
     "du2020": dict(
         net_name="vgg19-tutorial", net_changes=dict(padding="zeros"),
         config=dict(content_layers=("conv_1",), style_layers=("conv_1", "conv_2", "conv_3", "conv_4", "conv_5"),
                     content_weight=1.0, style_weight=1e6, normalize=False, gram_scale="tutorial", init="content",
+                    style_scale=1.0, palette="none",
                     optim=OptimConfig(optimizer="lbfgs", iterations=20, scales=1, lr=1.0, lbfgs_max_iter=20)),
+    ),
+    # He, Wang & Hopcroft 2016 §3-4: VGG-19 with Gaussian weights (sigma 0.015, zero bias), average
+    # pooling, content conv4_2, style conv1_1..conv5_1, every term scaled by the automatic weights,
+    # a little total variation, L-BFGS; the content weight is what the search of issue 16 found
+    # (docs/experiments.md, he2016-style).
+    "he2016": dict(
+        net_name="vgg19", net_changes=dict(weights="gaussian:0.015", bias="zero"),
+        config=dict(content_layers=("conv4_2",), style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
+                    content_weight=HE2016_CONTENT_WEIGHT, style_weight=1.0, smoothness=0.001, normalize=True,
+                    normalize_terms="all", gram_scale="positions", init=HE2016_INIT, style_scale=1.0, palette="none",
+                    optim=OptimConfig(optimizer="lbfgs", iterations=20, scales=1, lbfgs_max_iter=20)),
     ),
 }
 
 
 def style_preset(name: str) -> StyleConfig:
-    """The :class:`StyleConfig` of a named paper setup (``du2020``)."""
+    """The :class:`StyleConfig` of a named paper setup (``du2020``, ``he2016``)."""
     if name not in STYLE_PRESETS:
         raise UserError(f"unknown style preset {name!r}; choose from {', '.join(STYLE_PRESETS)}")
     p = STYLE_PRESETS[name]
     return StyleConfig(net=preset(p["net_name"]).replace(**p["net_changes"]), **p["config"])
 
 
+def style_target_size(style_size: tuple[int, int], size: tuple[int, int], style_scale: float | None) -> tuple[int, int]:
+    """The size (H, W) the style image is used at for an output of *size*: its own pixels when
+    *style_scale* is ``None`` (``"native"`` in a config), else resized (aspect kept) to ``style_scale²`` times the output's
+    area, so its strokes take the same share of the picture whatever the two images' sizes."""
+    if style_scale is None:
+        return tuple(style_size)
+    f = style_scale * math.sqrt(size[0] * size[1] / (style_size[0] * style_size[1]))
+    return max(1, round(style_size[0] * f)), max(1, round(style_size[1] * f))
+
+
 class StyleProblem(NetProblem):
-    """Content targets from the content image, style targets from the style image(s), per scale."""
+    """Content targets from the content image, style targets from the style image(s), per scale.
+
+    The style images are first brought to :func:`style_target_size`; with ``palette="match"``
+    the content is given their colours (:func:`match_palette`) for its target and start."""
 
     def __init__(self, content: torch.Tensor, style, config: StyleConfig, device: torch.device | str = "cpu"):
         super().__init__(config.net, config.seed, device)
         content = self.put(content)
-        self.styles = [self.put(s) for s in ([style] if torch.is_tensor(style) else style)]
+        styles = [self.put(s) for s in ([style] if torch.is_tensor(style) else style)]
+        self.styles = [resize(s, style_target_size(tuple(s.shape[-2:]), config.size, config.style_scale)) for s in styles]
+        if config.palette == "match":
+            content = match_palette(content, styles, config.style_blend)
         self.content, self.style, self.config = content, self.styles[0], config
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
@@ -123,10 +194,14 @@ class StyleProblem(NetProblem):
         with torch.no_grad():
             content = self.net(resize(self.content, size), c.content_layers) if c.content_weight > 0 else {}
             feats = [self.net(s, c.style_layers) for s in styles] if c.style_weight > 0 else []
-        terms = [Term(f"content:{n}", n, ContentLoss(f), c.content_weight) for n, f in content.items()]
+        terms = [Term(f"content:{n}", n, ContentLoss(f), c.content_weight, auto=c.normalize_terms != "style")
+                 for n, f in content.items()]
         if feats:
             layer_weights = {n: 1.0 / f.shape[1] ** 2 for n, f in feats[0].items()} if c.gram_scale == "tutorial" else None
-            terms += style_terms(feats, base, c.style_weight, c.variety, layer_weights=layer_weights, blend=c.style_blend)
+            style = style_terms(feats, base, c.style_weight, c.variety, layer_weights=layer_weights, blend=c.style_blend)
+            for t in style:
+                t.auto = c.normalize_terms != "content"
+            terms += style
             if spectrum:
                 terms += spectrum_term(styles, size, c.spectrum_weight, c.style_blend)
         terms += tv_term(c.smoothness)
@@ -155,7 +230,8 @@ def style_synthesis(content: torch.Tensor, style, config: StyleConfig | None = N
     cfg = (config or StyleConfig()).resolved(tuple(content.shape[-2:]), smallest, len(styles))
     device = resolve_device(device)
     check_memory(cfg.net, cfg.content_layers + cfg.style_layers, cfg.size, cfg.optim.lbfgs_history,
-                 tuple(styles[0].shape[-2:]) if cfg.loss.startswith("patch") else None, device=device)
+                 style_target_size(tuple(styles[0].shape[-2:]), cfg.size, cfg.style_scale) if cfg.loss.startswith("patch") else None,
+                 device=device)
     synthesis = Synthesis(StyleProblem(content, styles, cfg, device), cfg.optim, cfg.size, cfg.seed, cfg.normalize, callback)
     digests = [image_digest(s) for s in styles]
     inputs = {"content": image_digest(content), **({"style": digests[0]} if len(digests) == 1 else {"styles": digests})}
