@@ -6,7 +6,8 @@ import torch
 from untrained.cli import main
 from untrained.errors import UserError
 from untrained.nets import build, preset
-from untrained.nets.build import image_pyramid, layer_table
+from untrained.image import image_pyramid
+from untrained.nets.build import layer_table
 from untrained.nets.greedy import greedy_select, reconstruction_error
 from untrained.nets.init import InitContext, basic_filters, designed_count, designed_kernels, draw, expand_rgb, load_trained
 from untrained.nets.modify import NetOptions, make

@@ -25,7 +25,7 @@ import kornia
 import torch
 import torch.nn.functional as F
 
-from .synth.loop import resize
+from .image import grey, laplacian_pyramid, resize
 
 #: Fixed seed of every random choice a metric makes.
 METRIC_SEED = 20160905
@@ -82,14 +82,10 @@ def _patches(image: torch.Tensor, size: int, count: int, g: torch.Generator) -> 
 def _bands(image: torch.Tensor, levels: int, patch: int) -> list[torch.Tensor]:
     """Laplacian-pyramid bands of *image* (finest first) and the low-pass residual, stopping
     while the residual still holds enough patches (≥ 4 × *patch* px a side) for stable quantiles."""
-    bands, current = [], image
-    for _ in range(levels - 1):
-        if min(current.shape[-2:]) // 2 < 4 * patch:
-            break
-        down = kornia.geometry.transform.pyrdown(current)
-        bands.append(current - F.interpolate(down, size=current.shape[-2:], mode="bilinear", align_corners=False))
-        current = down
-    return bands + [current]
+    n, side = 1, min(image.shape[-2:])
+    while n < levels and side // 2 >= 4 * patch:
+        n, side = n + 1, side // 2
+    return laplacian_pyramid(image, n)
 
 
 def swd(output: torch.Tensor, reference: torch.Tensor, patch: int = 7, levels: int = 4,
@@ -140,10 +136,10 @@ def score(output: torch.Tensor, reference: torch.Tensor, distance: float | None 
 def radial_power(image: torch.Tensor, bins: int = 32) -> torch.Tensor:
     """Log radially averaged power spectrum of the luminance (Hann-windowed), in *bins*
     frequency bins from 0 to Nyquist, so images of different sizes compare."""
-    grey = kornia.color.rgb_to_grayscale(_image(image))[0, 0]
-    h, w = grey.shape
+    lum = grey(_image(image))[0, 0]
+    h, w = lum.shape
     window = torch.hann_window(h, periodic=False)[:, None] * torch.hann_window(w, periodic=False)[None, :]
-    power = torch.fft.fftshift(torch.fft.fft2((grey - grey.mean()) * window)).abs().pow(2) / (h * w)
+    power = torch.fft.fftshift(torch.fft.fft2((lum - lum.mean()) * window)).abs().pow(2) / (h * w)
     fy = torch.fft.fftshift(torch.fft.fftfreq(h))[:, None]
     fx = torch.fft.fftshift(torch.fft.fftfreq(w))[None, :]
     radius = (fy.pow(2) + fx.pow(2)).sqrt() / 0.5  # 1 = Nyquist
@@ -284,8 +280,8 @@ def edge_correlation(image: torch.Tensor, reference: torch.Tensor) -> float:
     """Pearson correlation of Sobel edge magnitudes (kornia) of the luminances: does the
     output keep the content's structure?"""
     a, b = _pair(image, reference)
-    ea = kornia.filters.sobel(kornia.color.rgb_to_grayscale(a)).flatten()
-    eb = kornia.filters.sobel(kornia.color.rgb_to_grayscale(b)).flatten()
+    ea = kornia.filters.sobel(grey(a)).flatten()
+    eb = kornia.filters.sobel(grey(b)).flatten()
     ea, eb = ea - ea.mean(), eb - eb.mean()
     return float((ea * eb).sum() / (ea.norm() * eb.norm()).clamp_min(1e-12))
 

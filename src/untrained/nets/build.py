@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-import kornia
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..errors import UserError
+from ..image import image_pyramid
 from ..registry import Registry, parse_choice, parse_float
 from .init import InitContext, draw
 from .spec import LayerSpec, NetSpec
@@ -226,22 +226,6 @@ class FeatureNet(nn.Module):
             if tap(name) in wanted:
                 out[tap(name)] = x
         return out
-
-
-def image_pyramid(x: torch.Tensor, levels: int, kind: str) -> list[torch.Tensor]:
-    """Gaussian (kornia ``pyrdown``) or Laplacian pyramid of *x*, finest level first.
-
-    Laplacian level k is Gaussian level k minus the next level upsampled to its size; the last
-    level is the coarsest Gaussian one (Du 2020 §6.3)."""
-    gauss = [x]
-    for _ in range(levels - 1):
-        h, w = gauss[-1].shape[-2:]
-        gauss.append(F.interpolate(kornia.filters.gaussian_blur2d(gauss[-1], (5, 5), (1.0, 1.0), border_type="reflect"),
-                                   size=(h // 2, w // 2), mode="bilinear", align_corners=False, antialias=False))
-    if kind == "gaussian":
-        return gauss
-    up = [F.interpolate(g, size=f.shape[-2:], mode="bilinear", align_corners=False) for f, g in zip(gauss, gauss[1:])]
-    return [f - u for f, u in zip(gauss, up)] + [gauss[-1]]
 
 
 def build(spec: NetSpec, seed: int | torch.Generator) -> FeatureNet:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import UserError
 from ..registry import parse_choice
@@ -31,21 +31,36 @@ DOWNSAMPLES = ("avg", "max", "stride", "none")
 
 @dataclass(frozen=True)
 class NetOptions:
-    """Network flags; ``None`` / defaults leave the preset as it is."""
+    """Network flags; ``None`` / defaults leave the preset as it is.
 
-    net: str = "vgg19"
-    weights: str | None = None
-    bias: str | None = None
-    activation: str | None = None
-    downsample: str | None = None
-    no_doubling: bool = False
-    width: float | None = None
-    depth: int = 1
-    kernel: int | None = None
-    kernels: str | None = None
-    padding: str | None = None
-    pyramid: str | None = None
-    greedy: int = 0
+    Each field's ``help`` metadata is its command-line help: the CLI derives the flags from
+    these fields, so a new option is added here once."""
+
+    net: str = field(default="vgg19", metadata={"help": "preset: {presets}"})
+    weights: str | None = field(default=None, metadata={"help": (
+        "uniform:A | gaussian:SIGMA | binary:A | ternary:A[:P_ZERO] | levels:A:N | shuffled:FILE"
+        " | binarized:FILE[:A] | trained:FILE")})
+    bias: str | None = field(default=None, metadata={
+        "help": "zero | VALUE | gaussian:SIGMA | shuffled:FILE | trained:FILE"})
+    activation: str | None = field(default=None, metadata={"help": "relu | lrelu:SLOPE | elu | none"})
+    downsample: str | None = field(default=None, metadata={"help": "avg | max | stride | none"})
+    no_doubling: bool = field(default=False, metadata={
+        "help": "keep channel counts constant (Du's NPND with --downsample none)"})
+    width: float | None = field(default=None, metadata={
+        "help": "channel multiplier (<4, e.g. 0.5) or the first layer's channel count (≥4)"})
+    depth: int = field(default=1, metadata={
+        "help": "repeat each plain conv N times (the blog's double/triple layers)"})
+    kernel: int | None = field(default=None, metadata={
+        "help": "kernel size of the plain convs (2 or 3)"})
+    kernels: str | None = field(default=None, metadata={
+        "help": "Du §6.2's designed 2×2 first-layer kernels SET:STRATEGY[:A]"})
+    padding: str | None = field(default=None, metadata={
+        "help": "zeros | reflect | circular (default reflect)"})
+    pyramid: str | None = field(default=None, metadata={
+        "help": "gaussian | laplacian[:LEVELS]: run the net on each pyramid level (Du §6.3)"})
+    greedy: int = field(default=0, metadata={
+        "metavar": "K",
+        "help": "He et al.'s stacked weights: best of K candidates per layer (cached)"})
 
     def apply(self, spec: NetSpec | None = None, seed: int = 0) -> NetSpec:
         """The preset (or *spec*) with every modifier applied, in a fixed order; *seed* feeds

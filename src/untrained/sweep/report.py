@@ -14,7 +14,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from ..io import atomic_write_bytes
-from .run import write_table
+from .table import write_table
 
 CELL = 160
 

@@ -17,9 +17,7 @@ not depend on the executor or on ``workers``.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import csv
 import dataclasses
-import io
 import json
 import multiprocessing
 import os
@@ -33,7 +31,9 @@ from typing import Any, Callable
 from ..config import from_dict
 from ..errors import UserError
 from ..io import atomic_write_bytes, atomic_write_json, load_image, save_image
+from .report import build_report
 from .spec import SweepSpec, run_key
+from .table import collect
 
 
 def task_config(task: str, cfg: dict[str, Any]):
@@ -216,41 +216,5 @@ def run_sweep(spec: SweepSpec, directory: str | Path, workers: int | None = None
     finally:
         if own:
             executor.shutdown()
-    from .report import build_report
-
     build_report(directory)
     return collect(directory)
-
-
-def collect(directory: str | Path) -> list[dict[str, Any]]:
-    """One row per run folder: its key, axis values, metrics or error."""
-    rows = []
-    for folder in sorted((Path(directory) / "runs").glob("*/")):
-        try:
-            info = json.loads((folder / "point.json").read_text())
-        except (OSError, ValueError):
-            continue
-        row = {"key": folder.name, **info["point"]}
-        if (folder / "metrics.json").exists():
-            row.update(status="ok", **json.loads((folder / "metrics.json").read_text()))
-        elif (folder / "error.json").exists():
-            row.update(status="error", error=json.loads((folder / "error.json").read_text())["error"])
-        else:
-            row.update(status="unfinished")
-        rows.append(row)
-    return rows
-
-
-def write_table(directory: str | Path, axes: list[str] | None = None) -> list[dict[str, Any]]:
-    """Write ``results.csv`` (one row per run, every axis and metric) atomically; return the rows."""
-    rows = collect(directory)
-    columns: list[str] = ["key", "status"] + list(axes or [])
-    for row in rows:
-        columns += [c for c in row if c not in columns]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
-    atomic_write_bytes(Path(directory) / "results.csv", buf.getvalue().encode())
-    return rows

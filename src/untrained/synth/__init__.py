@@ -1,6 +1,7 @@
 """The optimisation loop and the tasks built on it."""
 
-from .loop import OPTIMIZERS, Iterate, OptimConfig, Result, Synthesis, resize, scale_sizes
+from ..image import resize
+from .loop import OPTIMIZERS, Iterate, OptimConfig, Result, Synthesis, scale_sizes
 from .texture import TextureConfig, texture, texture_synthesis
 
 __all__ = [

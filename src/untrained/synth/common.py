@@ -15,7 +15,8 @@ from ..losses import GramLoss, PatchLoss, SpectrumLoss, SWDLoss, TVLoss
 from ..nets import NetSpec, build, min_input_size
 from ..nets.init import validate as validate_init
 from ..objective import Term
-from .loop import resize, scale_sizes
+from ..image import resize
+from .loop import scale_sizes
 
 #: Style / texture losses by name; any may be followed by "+spectrum" (Liu et al. 2016).
 STYLE_LOSSES = ("gram", "patch", "swd")

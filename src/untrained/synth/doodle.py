@@ -26,7 +26,8 @@ from ..objective import Objective, Term
 from ..resources import check_memory
 from .common import (NetProblem, check_choice, check_image, check_net, check_sizes, finite_nonneg, image_digest,
                      resolve_size, scaled, style_terms, tv_term)
-from .loop import Iterate, OptimConfig, Result, Synthesis, noise, resize
+from ..image import noise, resize
+from .loop import Iterate, OptimConfig, Result, Synthesis
 
 #: A colour counts as a region when it covers at least this fraction of a map.
 MIN_REGION = 0.005

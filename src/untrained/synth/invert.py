@@ -18,7 +18,8 @@ from ..objective import Objective, Term
 from ..resources import check_memory
 from .common import (NetProblem, check_image, check_net, check_sizes, finite_nonneg, image_digest, resolve_size,
                      scaled, tv_term)
-from .loop import Iterate, OptimConfig, Result, Synthesis, noise
+from ..image import noise, resize
+from .loop import Iterate, OptimConfig, Result, Synthesis
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,6 @@ def invert_synthesis(image: torch.Tensor, config: InvertConfig | None = None,
     cfg = (config or InvertConfig()).resolved(tuple(image.shape[-2:]))
     check_memory(cfg.net, [cfg.layer], cfg.size, cfg.optim.lbfgs_history)
     if tuple(image.shape[-2:]) != cfg.size:
-        from .loop import resize
-
         image = resize(image, cfg.size)
     problem = InvertProblem(image, cfg)
     synthesis = Synthesis(problem, cfg.optim, cfg.size, cfg.seed, normalize=True, callback=callback)

@@ -20,11 +20,11 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Protocol
 
-import kornia
 import torch
 
 from ..config import derive_seed
 from ..errors import UserError
+from ..image import noise, resize
 from ..objective import Objective
 from ..registry import Registry
 
@@ -173,28 +173,6 @@ def scale_sizes(size: tuple[int, int], scales: int) -> list[tuple[int, int]]:
     """Output sizes coarse → fine: each scale halves the next one, the last is *size*."""
     h, w = size
     return [(max(1, round(h / 2**k)), max(1, round(w / 2**k))) for k in range(scales - 1, -1, -1)]
-
-
-def resize(image: torch.Tensor, size: tuple[int, int], circular: bool = False) -> torch.Tensor:
-    """Antialiased bilinear resize of ``(B, C, H, W)`` to *size* (H, W) (kornia); *circular*
-    treats the image as periodic (tileable output), so its borders blend with the opposite ones."""
-    if tuple(image.shape[-2:]) == tuple(size):
-        return image.clone()
-    if not circular:
-        return kornia.geometry.transform.resize(image, size, interpolation="bilinear", antialias=True, align_corners=False)
-    h, w = image.shape[-2:]
-    ph, pw = min(4, h), min(4, w)
-    padded = torch.nn.functional.pad(image, (pw, pw, ph, ph), mode="circular")
-    sy, sx = size[0] / h, size[1] / w
-    big = (round((h + 2 * ph) * sy), round((w + 2 * pw) * sx))
-    out = kornia.geometry.transform.resize(padded, big, interpolation="bilinear", antialias=True, align_corners=False)
-    top, left = round(ph * sy), round(pw * sx)
-    return out[..., top:top + size[0], left:left + size[1]].contiguous()
-
-
-def noise(size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
-    """White noise ``U(0, 1)`` image of *size* (H, W) — He et al.'s starting point."""
-    return torch.rand((1, 3, *size), generator=generator)
 
 
 class Synthesis:

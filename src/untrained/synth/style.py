@@ -9,7 +9,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
-import kornia
 import torch
 
 from ..config import to_dict
@@ -20,7 +19,8 @@ from ..objective import Objective, Term
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, finite_nonneg,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
-from .loop import Iterate, OptimConfig, Result, Synthesis, noise, resize
+from ..image import noise, resize, rgb_to_ycbcr, ycbcr_to_rgb
+from .loop import Iterate, OptimConfig, Result, Synthesis
 
 INITS = ("content", "noise", "style")
 #: Colour preservation (Gatys et al. 2017, "Controlling perceptual factors"): keep the result's
@@ -165,7 +165,7 @@ def preserve_color(result: torch.Tensor, content: torch.Tensor, mode: str) -> to
     if mode == "none":
         return result
     content = resize(content, tuple(result.shape[-2:]))
-    r, c = kornia.color.rgb_to_ycbcr(result), kornia.color.rgb_to_ycbcr(content)
+    r, c = rgb_to_ycbcr(result), rgb_to_ycbcr(content)
     if mode == "luminance":
         out = torch.cat([r[:, :1], c[:, 1:]], dim=1)
     elif mode == "match":
@@ -173,7 +173,7 @@ def preserve_color(result: torch.Tensor, content: torch.Tensor, mode: str) -> to
         out = (r - rm) / rs * c.std(dim=(2, 3), keepdim=True) + c.mean(dim=(2, 3), keepdim=True)
     else:
         raise UserError(f"unknown colour preservation {mode!r}; choose from {', '.join(PRESERVE_COLOR)}")
-    return kornia.color.ycbcr_to_rgb(out).clamp(0, 1)
+    return ycbcr_to_rgb(out).clamp(0, 1)
 
 
 def style(content: torch.Tensor, style_image, config: StyleConfig | None = None, *,

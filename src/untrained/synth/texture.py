@@ -18,7 +18,8 @@ from ..objective import Objective
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, finite_nonneg,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
-from .loop import Iterate, OptimConfig, Result, Synthesis, noise, scale_sizes
+from ..image import noise
+from .loop import Iterate, OptimConfig, Result, Synthesis, scale_sizes
 
 #: The net ``untrained texture`` uses unless told otherwise, by loss, as network options.  Gram
 #: and SWD use VGG-19 at half width: in benchmarks/bench_texture.py it scored better than the

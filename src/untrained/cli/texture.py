@@ -1,0 +1,86 @@
+"""``untrained texture``: a texture from one or more exemplars (He et al. 2016; Du 2020)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import UserError
+from ..io import check_writable, load_image
+from .args import (add_task_common, finite, net_from_args, optim_from_args, parse_layers,
+                   parse_size, parse_weights)
+from .progress import run_synthesis
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..synth.common import parse_loss
+    from ..synth.texture import DEFAULT_NETS, TextureConfig, texture_synthesis
+
+    output = Path(args.output or f"{Path(args.exemplar[0]).stem}_texture.png")
+    check_writable(output)
+    exemplars = [load_image(p) for p in args.exemplar]
+    base, _ = parse_loss(args.loss)
+    defaults = dict(DEFAULT_NETS[base])
+    refine = None
+    if args.quality == "high":  # full width, every layer at every scale, twice the steps, no caps
+        defaults.pop("width", None)
+        args.optim_defaults = replace(args.optim_defaults,
+                                      iterations=2 * args.optim_defaults.iterations,
+                                      scale_evaluations=())
+        refine = ()
+    elif args.quality != "fast":
+        raise UserError(f"unknown quality {args.quality!r}; choose from fast, high")
+    cfg = TextureConfig(
+        size=args.size, net=net_from_args(args, defaults), layers=args.layers or (),
+        refine_layers=args.refine_layers if args.refine_layers is not None else refine,
+        loss=args.loss, variety=args.variety, spectrum_weight=args.spectrum_weight, tile=args.tile,
+        blend=args.blend or (),
+        style_weight=args.style_weight, smoothness=args.smoothness, normalize=not args.no_normalize,
+        init=args.init, optim=optim_from_args(args), seed=args.seed,
+    )
+    synthesis, config = texture_synthesis(exemplars, cfg)
+    one = len(exemplars) == 1
+    config["inputs"]["exemplar_path" if one else "exemplar_paths"] = (
+        str(args.exemplar[0]) if one else [str(p) for p in args.exemplar])
+    return run_synthesis(args, synthesis, config, output, synthesis.optim.max_evaluations())
+
+
+def add_parser(sub) -> None:
+    from ..synth.texture import TextureConfig
+
+    p = sub.add_parser("texture", allow_abbrev=False,
+                       help="synthesise a texture from an exemplar (Gram matrices, He et al. 2016)")
+    p.add_argument("exemplar", nargs="+",
+                   help="exemplar image(s) (any format Pillow reads); several are blended")
+    p.add_argument("--blend", type=parse_weights, default=None,
+                   help="weights of several exemplars, e.g. 0.7,0.3 (default equal)")
+    p.add_argument("--tile", action="store_true",
+                   help="make the output tileable (seamless when repeated)")
+    p.add_argument("--quality", default="fast",
+                   help="fast (default: VGG-19 at half width) or high (full width, twice the "
+                        "steps, ~5× the time)")
+    p.add_argument("--spectrum-weight", type=finite, default=1.0,
+                   help="weight of the +spectrum term (default 1)")
+    p.add_argument("--size", type=parse_size, default=None,
+                   help="output WIDTHxHEIGHT or one number (default: the exemplar's size)")
+    p.add_argument("--layers", type=parse_layers, default=None,
+                   help="comma-separated layers (default: the net's style layers)")
+    p.add_argument("--refine-layers", type=parse_layers, default=None,
+                   help="layers matched at the scales after the coarsest (default with the net's "
+                        "layers: all but the deepest)")
+    p.add_argument("--style-weight", type=finite, default=1.0,
+                   help="weight of the Gram terms (default 1)")
+    p.add_argument("--smoothness", type=finite, default=0.0,
+                   help="total-variation weight (default 0)")
+    p.add_argument("--no-normalize", action="store_true",
+                   help="turn off He et al.'s automatic per-layer weights")
+    p.add_argument("--init", default="noise", help="starting image: noise or mean (default noise)")
+    p.add_argument("--loss", default="gram",
+                   help="gram (He et al.; default, net vgg19), patch (Champandard's neural "
+                        "patches; net champandard) or swd (Heitz et al.'s sliced Wasserstein); "
+                        "+spectrum adds Liu et al.'s Fourier term, e.g. gram+spectrum")
+    p.add_argument("--variety", type=finite, default=0.0,
+                   help="patch loss: penalise reusing the same exemplar patch (neural-doodle's "
+                        "--variety)")
+    add_task_common(p, TextureConfig().optim, run)
