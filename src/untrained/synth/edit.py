@@ -22,7 +22,8 @@ from ..nets import NetSpec
 from ..objective import Objective, Term
 from ..resources import check_memory
 from .common import NetProblem, check_choice, check_net, check_sizes, finite_nonneg, image_digest, parse_loss, tv_term
-from .loop import Iterate, OptimConfig, Result, Synthesis, noise
+from ..image import noise
+from .loop import Iterate, OptimConfig, Result, Synthesis
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from ..errors import UserError
 from .common import check_image, scaled, style_terms
 from .edit import Edit, EditConfig, EditProblem, make_edit
-from .loop import Iterate, Result, resize
+from ..image import resize
+from .loop import Iterate, Result
 
 ZOOMS = (2, 4)
 #: Projections and clamps alternated when finishing, so the clamped output still downscales to

@@ -20,7 +20,8 @@ from ..losses import PatchLoss, _normalized, extract_patches, match_keys
 from ..objective import Term
 from .common import check_image, scaled
 from .edit import Edit, EditConfig, EditProblem, make_edit
-from .loop import Iterate, Result, resize
+from ..image import resize
+from .loop import Iterate, Result
 
 #: Mashup's default: neural patches (on texture synthesis's patch net, champandard); the weight
 #: of the region guide in matching is ``content_weight`` (1: a guide as strong as the features).

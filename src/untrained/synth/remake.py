@@ -19,7 +19,8 @@ from ..losses import ContentLoss
 from ..objective import Term
 from .common import check_image, scaled, style_terms
 from .edit import Edit, EditConfig, EditProblem, make_edit
-from .loop import Iterate, Result, resize
+from ..image import resize
+from .loop import Iterate, Result
 from .style import preserve_color
 
 #: Remake's default: content at conv3_1 with the weight of one style layer (automatic weights).

@@ -27,7 +27,8 @@ from ..losses import GramLoss, RegionLoss, SWDLoss, region_features
 from ..objective import Term
 from .common import check_image, scaled
 from .edit import Edit, EditConfig, EditProblem, make_edit
-from .loop import Iterate, Result, resize
+from ..image import resize
+from .loop import Iterate, Result
 
 #: Repair's and expand's default settings: the sliced Wasserstein loss (Heitz et al. 2021).  On
 #: the bark of textures/3.jpg at 160² the Gram loss left saturated green and purple speckles in
