@@ -371,3 +371,19 @@ class RegionLoss(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.loss(region_features(features, self.region))
+
+
+class SeamLoss(nn.Module):
+    """Squared differences of adjacent pixels inside a band ``(1, 1, H, W)`` (1 on the band):
+    the total variation of where a repaired hole meets the known pixels, so the fill continues
+    them instead of starting afresh at the boundary."""
+
+    def __init__(self, band: torch.Tensor):
+        super().__init__()
+        self.register_buffer("dy", (band[..., 1:, :] * band[..., :-1, :]).float())
+        self.register_buffer("dx", (band[..., :, 1:] * band[..., :, :-1]).float())
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        dy = (image[..., 1:, :] - image[..., :-1, :]).pow(2) * self.dy
+        dx = (image[..., :, 1:] - image[..., :, :-1]).pow(2) * self.dx
+        return (dy.sum() + dx.sum()) / (self.dy.sum() + self.dx.sum()).clamp_min(1)

@@ -32,7 +32,7 @@ class EditConfig:
 
     ``net=None`` means texture synthesis's default net for ``loss`` (:data:`.texture.DEFAULT_NETS`:
     VGG-19 at half width for Gram and SWD, champandard for patches); empty ``layers`` the net's
-    style layers, empty ``content_layers`` its content layers.  ``content_weight`` weighs remake's layout term, ``smoothness`` the TV term.
+    style layers, empty ``content_layers`` its content layers.  ``content_weight`` weighs remake's layout term, ``smoothness`` the TV term, ``seam_weight`` repair's TV across the hole's boundary.
     ``normalize`` is He et al. 2016 §3's automatic per-term weighting.  ``optim`` defaults to
     texture synthesis's fast schedule (5 L-BFGS steps per scale, the finest capped at 60
     evaluations)."""
@@ -44,6 +44,7 @@ class EditConfig:
     style_weight: float = 1.0
     content_weight: float = 1.0
     smoothness: float = 0.0
+    seam_weight: float = 0.0
     variety: float = 0.0
     normalize: bool = True
     optim: OptimConfig = field(default_factory=lambda: OptimConfig(scale_evaluations=(60,), channels_last=True))
@@ -73,7 +74,8 @@ class EditConfig:
             self, net=net, layers=layers, content_layers=content_layers, optim=optim.resolved(),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             content_weight=finite_nonneg(self.content_weight, "content weight"),
-            smoothness=finite_nonneg(self.smoothness, "smoothness"), variety=finite_nonneg(self.variety, "variety"),
+            smoothness=finite_nonneg(self.smoothness, "smoothness"),
+            seam_weight=finite_nonneg(self.seam_weight, "seam weight"), variety=finite_nonneg(self.variety, "variety"),
         )
         check_sizes(net, layers, size, cfg.optim.scales, images, patch=base == "patch")
         return cfg

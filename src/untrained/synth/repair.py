@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from ..errors import UserError
 from ..nets.build import feature_sizes
-from ..losses import GramLoss, RegionLoss, SWDLoss, region_features
+from ..losses import GramLoss, RegionLoss, SeamLoss, SWDLoss, region_features
 from ..objective import Term
 from .common import check_image, scaled
 from .edit import Edit, EditConfig, EditProblem, make_edit
@@ -33,7 +33,9 @@ from .loop import Iterate, Result
 #: Repair's and expand's default settings: the sliced Wasserstein loss (Heitz et al. 2021).  On
 #: the bark of textures/3.jpg at 160² the Gram loss left saturated green and purple speckles in
 #: the hole that SWD, which matches whole feature distributions, does not (2.7× the time).
-FILL_DEFAULTS = EditConfig(loss="swd")
+FILL_DEFAULTS = EditConfig(loss="swd", seam_weight=0.1)
+#: Half-width in px of the band where the seam term smooths the fill into the known pixels.
+SEAM_WIDTH = 2
 
 
 def check_mask(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -114,7 +116,8 @@ def fill_edit(task: str, known: torch.Tensor, hole: torch.Tensor, references: Se
     def terms(net, size_, factor):
         k, m = at(size_)
         refs = [scaled(r, factor) for r in references] if references else None
-        return _region_terms(net, cfg.layers, parse_base(cfg.loss), cfg.style_weight, refs, k, m, tile)
+        out = _region_terms(net, cfg.layers, parse_base(cfg.loss), cfg.style_weight, refs, k, m, tile)
+        return out + seam_term(m, cfg.seam_weight, tile)
 
     def compose(size_):
         if tuple(size_) == size:
@@ -130,6 +133,17 @@ def fill_edit(task: str, known: torch.Tensor, hole: torch.Tensor, references: Se
     finish = lambda x: torch.where(keep, known, x.clamp(0, 1))  # noqa: E731 - exact composition
     return make_edit(task, problem, size, finish, {"target": known, "sources": list(references or []) or None},
                      callback, tile=tile, **settings)
+
+
+def seam_term(hole: torch.Tensor, weight: float, circular: bool, width: int = SEAM_WIDTH) -> list[Term]:
+    """The :class:`SeamLoss` of the band *width* px either side of the hole's boundary."""
+    if weight <= 0:
+        return []
+    pad = (width, width, width, width)
+    mode = "circular" if circular else "replicate"
+    grow = lambda m: F.max_pool2d(F.pad(m, pad, mode=mode), 2 * width + 1, 1)  # noqa: E731
+    band = grow(hole) * grow(1 - hole)
+    return [Term("seam", None, SeamLoss(band), weight)]
 
 
 def parse_base(loss: str) -> str:
