@@ -64,11 +64,12 @@ def output_size(args: argparse.Namespace, source: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``args.func`` once per variation with its seed and output name; the first non-zero
     exit status stops the rest."""
-    count = getattr(args, "variations", 1)
+    if not hasattr(args, "variations"):  # not a synthesis command (score, sweep, serve…)
+        return args.func(args)
+    count, template = args.variations, args.output
     if count < 1:
         raise UserError(f"--variations must be ≥ 1, got {count}")
-    template = getattr(args, "output", None)
-    if not hasattr(args, "output") or (count == 1 and not (template and "{" in template)):
+    if count == 1 and not (template and "{" in template):
         return args.func(args)
     source = source_path(args)
     if template is None:

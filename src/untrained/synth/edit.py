@@ -32,10 +32,11 @@ class EditConfig:
 
     ``net=None`` means texture synthesis's default net for ``loss`` (:data:`.texture.DEFAULT_NETS`:
     VGG-19 at half width for Gram and SWD, champandard for patches); empty ``layers`` the net's
-    style layers, empty ``content_layers`` its content layers.  ``content_weight`` weighs remake's layout term, ``smoothness`` the TV term, ``seam_weight`` repair's TV across the hole's boundary.
-    ``normalize`` is He et al. 2016 §3's automatic per-term weighting.  ``optim`` defaults to
-    texture synthesis's fast schedule (5 L-BFGS steps per scale, the finest capped at 60
-    evaluations)."""
+    style layers, empty ``content_layers`` its content layers.  ``content_weight`` weighs
+    remake's layout term (and mashup's region guide in patch matching), ``smoothness`` the TV
+    term, ``seam_weight`` repair's TV across the hole's boundary.  ``normalize`` is He et al.
+    2016 §3's automatic per-term weighting.  ``optim`` defaults to texture synthesis's fast
+    schedule (5 L-BFGS steps per scale, the finest capped at 60 evaluations)."""
 
     net: NetSpec | None = None
     layers: tuple[str, ...] = ()

@@ -29,6 +29,8 @@ ZOOMS = (2, 4)
 #: Projections and clamps alternated when finishing, so the clamped output still downscales to
 #: TARGET wherever TARGET's block means allow it.
 FINISH_ROUNDS = 10
+#: Bilinear correction rounds before the exact projection (:func:`project_smooth`).
+SMOOTH_ROUNDS = 4
 
 
 def downscale(image: torch.Tensor, zoom: int) -> torch.Tensor:
@@ -40,6 +42,17 @@ def project(image: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """The image nearest to *image* (least squares) whose :func:`downscale` is *target*."""
     zoom = image.shape[-1] // target.shape[-1]
     return image - F.interpolate(downscale(image, zoom) - target, scale_factor=zoom, mode="nearest")
+
+
+def project_smooth(image: torch.Tensor, target: torch.Tensor, rounds: int = SMOOTH_ROUNDS) -> torch.Tensor:
+    """:func:`project` with bilinear instead of nearest-neighbour corrections, *rounds* times:
+    the same fixed point (each round shrinks the downscale's error) without the zoom × zoom
+    blocks that a piecewise-constant correction stamps on the detail."""
+    zoom = image.shape[-1] // target.shape[-1]
+    for _ in range(rounds):
+        error = downscale(image, zoom) - target
+        image = image - F.interpolate(error, scale_factor=zoom, mode="bilinear", align_corners=False)
+    return project(image, target)
 
 
 def check_zoom(zoom) -> int:
@@ -67,12 +80,13 @@ def enhance_edit(target: torch.Tensor, zoom: int = 2, sources: Sequence[torch.Te
         return style_terms(feats if len(feats) > 1 else feats[0], cfg.loss, cfg.style_weight)
 
     def compose(size_):
-        return lambda x: project(x, target)
+        return lambda x: project_smooth(x, target)
 
     def initial(size_, generator):
         return resize(target, size_) + 0.1 * torch.randn((1, 3, *size_), generator=generator)
 
     def finish(x):
+        x = project_smooth(x, target)
         for _ in range(FINISH_ROUNDS):
             x = project(x.clamp(0, 1), target)
         return x.clamp(0, 1)

@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..nets.build import feature_sizes
 from ..losses import GramLoss, RegionLoss, SeamLoss, SWDLoss, region_features
 from ..objective import Term
-from .common import check_image, scaled
+from .common import check_image, parse_loss, scaled
 from .edit import Edit, EditConfig, EditProblem, make_edit
 from ..image import resize
 from .loop import Iterate, Result
@@ -98,10 +98,11 @@ def _region_terms(net, layers, loss: str, weight: float, references, known_image
 
 
 def fill_edit(task: str, known: torch.Tensor, hole: torch.Tensor, references: Sequence[torch.Tensor] | None,
-              config: EditConfig, tile: bool = False, callback: Callable[[Iterate], None] | None = None,
+              config: EditConfig, inputs: dict, tile: bool = False, callback: Callable[[Iterate], None] | None = None,
               **settings) -> Edit:
     """Repair the pixels of *known* where *hole* is 1, matching *references*' statistics (or
-    those of *known* away from the hole).  Shared by :func:`repair` and :func:`expand`."""
+    those of *known* away from the hole); *inputs* are recorded in the config.  Shared by
+    :func:`repair` and :func:`expand`."""
     size = tuple(known.shape[-2:])
     images = {f"source {i + 1}": tuple(r.shape[-2:]) for i, r in enumerate(references or [])}
     cfg = config.resolved(size, images, ("gram", "swd"), tile=tile)
@@ -116,7 +117,7 @@ def fill_edit(task: str, known: torch.Tensor, hole: torch.Tensor, references: Se
     def terms(net, size_, factor):
         k, m = at(size_)
         refs = [scaled(r, factor) for r in references] if references else None
-        out = _region_terms(net, cfg.layers, parse_base(cfg.loss), cfg.style_weight, refs, k, m, tile)
+        out = _region_terms(net, cfg.layers, parse_loss(cfg.loss)[0], cfg.style_weight, refs, k, m, tile)
         return out + seam_term(m, cfg.seam_weight, tile)
 
     def compose(size_):
@@ -131,8 +132,7 @@ def fill_edit(task: str, known: torch.Tensor, hole: torch.Tensor, references: Se
 
     problem = EditProblem(cfg, terms, compose, initial, tile)
     finish = lambda x: torch.where(keep, known, x.clamp(0, 1))  # noqa: E731 - exact composition
-    return make_edit(task, problem, size, finish, {"target": known, "sources": list(references or []) or None},
-                     callback, tile=tile, **settings)
+    return make_edit(task, problem, size, finish, inputs, callback, tile=tile, **settings)
 
 
 def seam_term(hole: torch.Tensor, weight: float, circular: bool, width: int = SEAM_WIDTH) -> list[Term]:
@@ -144,10 +144,6 @@ def seam_term(hole: torch.Tensor, weight: float, circular: bool, width: int = SE
     grow = lambda m: F.max_pool2d(F.pad(m, pad, mode=mode), 2 * width + 1, 1)  # noqa: E731
     band = grow(hole) * grow(1 - hole)
     return [Term("seam", None, SeamLoss(band), weight)]
-
-
-def parse_base(loss: str) -> str:
-    return loss.split("+")[0]
 
 
 def repair_edit(target: torch.Tensor, mask: torch.Tensor | None = None, sources: Sequence[torch.Tensor] = (),
@@ -169,7 +165,8 @@ def repair_edit(target: torch.Tensor, mask: torch.Tensor | None = None, sources:
     if hole.all():
         raise UserError("the mask marks every pixel: nothing is left to repair from (use `untrained texture`)")
     sources = [check_image(s, "source") for s in sources]
-    return fill_edit("repair", target, hole, sources, config or FILL_DEFAULTS, tile, callback,
+    return fill_edit("repair", target, hole, sources, config or FILL_DEFAULTS, {"target": target, "sources": sources or None},
+                     tile, callback,
                      band=band if tile else None, repaired_pixels=int(hole.sum()))
 
 
@@ -211,8 +208,9 @@ def expand_edit(target: torch.Tensor, size: tuple[int, int], at: tuple[int, int]
     canvas, hole = torch.zeros(1, 3, *size), torch.ones(1, 1, *size)
     canvas[..., y:y + th, x:x + tw] = target
     hole[..., y:y + th, x:x + tw] = 0
-    sources = [check_image(s, "source") for s in sources] or [target]
-    return fill_edit("expand", canvas, hole, sources, config or FILL_DEFAULTS, False, callback, at=[x, y])
+    given = [check_image(s, "source") for s in sources]
+    return fill_edit("expand", canvas, hole, given or [target], config or FILL_DEFAULTS,
+                     {"target": target, "sources": given or None}, False, callback, at=[x, y])
 
 
 def expand(target: torch.Tensor, size: tuple[int, int], at: tuple[int, int] | None = None,
