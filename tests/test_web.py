@@ -115,10 +115,13 @@ def test_jobs_queue_and_a_stopped_job_keeps_its_best_image(client, tmp_path):
     ({"command": "texture", "images": {}}, "needs the exemplar image"),
     ({"command": "texture", "images": {"exemplar": ["data:image/png;base64,AAAA"]}}, "cannot read"),
     ({"command": "texture", "images": {"exemplar": ["%%%"]}}, "not valid base64"),
+    ({"command": "texture", "images": {}, "options": {"seed": "x"}}, "seed: expected a whole number"),
+    ({"command": "texture", "images": {}, "options": {"size": "2x"}}, "size: expected"),
 ])
 def test_bad_requests_get_one_clear_error(client, body, message):
     reply = client.post("/api/jobs", json=body)
     assert reply.status_code == 400 and message in reply.json()["error"]
+    assert client.get("/api/jobs").json() == []  # a refused request is no job
 
 
 def test_a_failing_job_reports_its_error(client, tmp_path):

@@ -74,6 +74,16 @@ def _pool(mask: torch.Tensor, size: tuple[int, int], grow: int, circular: bool) 
     return m[0, 0] > 0
 
 
+def _known_cells(hole: torch.Tensor, size: tuple[int, int], circular: bool, least: int = 4) -> torch.Tensor:
+    """The feature cells whose statistics stand for the known part: those one cell away from any
+    hole pixel; else (a deep layer where few are) those with no hole pixel; else all cells."""
+    for grow in (1, 0):
+        known = ~_pool(hole, size, grow, circular)
+        if int(known.sum()) >= least:
+            return known
+    return torch.ones(size, dtype=torch.bool)
+
+
 def _region_terms(net, layers, loss: str, weight: float, references, known_image, hole: torch.Tensor,
                   circular: bool) -> list[Term]:
     """One term per layer: the statistics of the hole (grown by one position) against those of
@@ -87,11 +97,7 @@ def _region_terms(net, layers, loss: str, weight: float, references, known_image
         size = tuple(out_sizes[name])
         targets = [f[name] for f in feats]
         if not references:  # the known image has the output's size
-            known = ~_pool(hole, size, 1, circular)
-            if int(known.sum()) < 4:  # a deep layer whose every cell sees the hole: use all cells
-                known = ~_pool(hole, size, 0, circular) if int((~_pool(hole, size, 0, circular)).sum()) >= 4 \
-                    else torch.ones(size, dtype=torch.bool)
-            targets = [region_features(targets[0], known)]
+            targets = [region_features(targets[0], _known_cells(hole, size, circular))]
         module = GramLoss(targets) if loss == "gram" else SWDLoss(targets)
         terms.append(Term(f"{loss}:{name}", name, RegionLoss(module, _pool(hole, size, 1, circular)), weight))
     return terms

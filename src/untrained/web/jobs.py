@@ -90,6 +90,24 @@ def _size(options: dict[str, Any]) -> tuple[int, int] | None:
     return nums[1], nums[0]
 
 
+def clean_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The page's options checked and typed: whole numbers, the size as (H, W) or None, tile."""
+    if not isinstance(options, dict):
+        raise UserError("options must be a JSON object")
+    out: dict[str, Any] = {"size": _size(options), "tile": bool(options.get("tile"))}
+    for key, least in (("seed", 0), ("iterations", 1), ("scales", 1), ("zoom", 1)):
+        value = options.get(key)
+        if value in (None, ""):
+            continue
+        try:
+            out[key] = int(value)
+        except (TypeError, ValueError):
+            raise UserError(f"{key}: expected a whole number, got {value!r}") from None
+        if out[key] < least:
+            raise UserError(f"{key} must be ≥ {least}, got {out[key]}")
+    return out
+
+
 def build(command: str, images: dict[str, list[Path]], options: dict[str, Any]):
     """``(synthesis, config, finish, view)`` for a job: the library's ready-to-run task, its
     resolved config, the post-processing of the final image and of live frames."""
@@ -101,8 +119,8 @@ def build(command: str, images: dict[str, list[Path]], options: dict[str, Any]):
     def many(name):
         return [load_image(p, MAX_PIXELS) for p in images.get(name, [])]
 
-    size, seed = _size(options), int(options.get("seed") or 0)
-    given = {k: int(options[k]) for k in ("iterations", "scales") if options.get(k)}
+    size, seed = options.get("size"), options.get("seed", 0)
+    given = {k: options[k] for k in ("iterations", "scales") if k in options}
 
     def tuned(cfg):
         return replace(cfg, optim=replace(cfg.optim, **given)) if given else cfg
@@ -142,7 +160,7 @@ def build(command: str, images: dict[str, list[Path]], options: dict[str, Any]):
             raise UserError("expand: give the new size")
         task = repair.expand_edit(one("target"), size, None, many("source"), cfg)
     elif command == "enhance":
-        task = enhance.enhance_edit(one("target"), int(options.get("zoom") or 2), many("source"), cfg)
+        task = enhance.enhance_edit(one("target"), options.get("zoom", 2), many("source"), cfg)
     elif command == "remake":
         task = remake.remake_edit(one("target"), many("source"), cfg, size)
     elif command == "mashup":
@@ -172,25 +190,30 @@ class JobQueue:
         if unknown:
             raise UserError(f"{command} takes no image {', '.join(sorted(unknown))}")
         with self._lock:
-            job = Job(next(self._ids), command, dict(options))
-            self.jobs[job.id] = job
+            job = Job(next(self._ids), command, clean_options(options))
+        paths = self._store(job, images)
+        self.jobs[job.id] = job  # only a valid request becomes a job the page lists
+        self._queue.put((job, paths))
+        return job
+
+    def _store(self, job: Job, images: dict[str, list[bytes]]) -> dict[str, list[Path]]:
+        """Write *job*'s images to its folder, checking each is readable; their paths by field."""
         paths: dict[str, list[Path]] = {}
         folder = self.folder / f"job{job.id}"
         folder.mkdir(parents=True, exist_ok=True)
-        for name, required, several in COMMANDS[command]:
+        for name, required, several in COMMANDS[job.command]:
             files = images.get(name) or []
             if required and not files:
-                raise UserError(f"{command} needs the {name.replace('_', ' ')} image")
+                raise UserError(f"{job.command} needs the {name.replace('_', ' ')} image")
             if len(files) > 1 and not several:
-                raise UserError(f"{command} takes one {name.replace('_', ' ')} image, got {len(files)}")
+                raise UserError(f"{job.command} takes one {name.replace('_', ' ')} image, got {len(files)}")
             paths[name] = []
             for i, data in enumerate(files):
                 path = folder / f"{name}{i}"
                 path.write_bytes(data)
                 load_image(path, MAX_PIXELS)  # refuse unreadable images now, with their reason
                 paths[name].append(path)
-        self._queue.put((job, paths))
-        return job
+        return paths
 
     def stop(self, job: Job) -> None:
         """Ask *job* to stop: a queued job never starts, a running one keeps its best image."""
