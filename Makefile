@@ -19,8 +19,9 @@ $(VENV)/.installed: pyproject.toml
 demo: venv
 	$(BIN)/untrained texture examples/ink.jpg -o out/ink.png --size 256 --seed 0
 
+# The coverage report (branches too) is printed, never gated on.
 test: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --cov=untrained --cov-branch --cov-report=term-missing:skip-covered
 
 bench: venv
 	$(BIN)/python benchmarks/bench_texture.py

@@ -19,7 +19,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import untrained as U  # noqa: E402
 from untrained.metrics import texture_scores  # noqa: E402
-from untrained.synth.loop import OptimConfig, resize  # noqa: E402
+from untrained.image import resize  # noqa: E402
+from untrained.synth.loop import OptimConfig  # noqa: E402
 
 LOSSES = ["gram", "swd", "gram+spectrum", "patch"]
 

@@ -21,7 +21,7 @@ import torch  # noqa: E402
 
 import untrained as U  # noqa: E402
 from untrained.io import save_image  # noqa: E402
-from untrained.synth.loop import resize  # noqa: E402
+from untrained.image import resize  # noqa: E402
 
 LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1", "pool5")
 

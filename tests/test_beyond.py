@@ -10,7 +10,8 @@ from untrained.cli import main
 from untrained.errors import UserError
 from untrained.io import load_image, read_config, save_image
 from untrained.losses import GramLoss, SpectrumLoss, SWDLoss, extract_patches, gram_matrix, tv_loss
-from untrained.synth.loop import OptimConfig, resize
+from untrained.image import resize
+from untrained.synth.loop import OptimConfig
 from untrained.synth.style import preserve_color, style
 
 from conftest import make_texture
@@ -46,8 +47,11 @@ def test_tile_seam_is_like_the_interior():
 
 
 def test_circular_tv_and_patches_wrap():
-    x = torch.rand(1, 3, 6, 7)
-    assert float(tv_loss(x, circular=True)) > float(tv_loss(x)) * 0.5
+    w = 7
+    ramp = (torch.arange(w, dtype=torch.float64) / (w - 1)).expand(1, 3, 6, w)  # 0 → 1, no wrap
+    assert float(tv_loss(ramp)) == pytest.approx(1 / (w - 1) ** 2)
+    # circular also compares the last column with the first: a jump of 1 in one of w columns
+    assert float(tv_loss(ramp, circular=True)) == pytest.approx(((w - 1) / (w - 1) ** 2 + 1) / w)
     assert extract_patches(torch.rand(1, 2, 5, 6), circular=True).shape == (30, 18)
 
 

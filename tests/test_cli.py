@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from untrained.cli import main
+from untrained.errors import UserError
 from untrained.io import read_config
 
 FAST_OPTS = {"--size": "32x24", "--layers": "conv1_1,conv2_1", "--iterations": "1", "--scales": "2", "--lbfgs-max-iter": "4"}
@@ -98,7 +99,7 @@ def test_unwritable_output_fails_before_work(exemplar_file, tmp_path, capsys):
 
 
 def test_debug_shows_traceback(tmp_path):
-    with pytest.raises(Exception):
+    with pytest.raises(UserError, match="missing.png: no such file"):
         main(["texture", str(tmp_path / "missing.png"), "--debug"])
 
 

@@ -37,7 +37,7 @@ def test_shuffled_pixels_near_one_and_noise_at_least_one(crops):
     assert 0.85 < M.score(M.shuffled(a, offset=1), a) < 1.15
     from conftest import ROOT
     from untrained.io import load_image
-    from untrained.synth.loop import resize
+    from untrained.image import resize
 
     photo = resize(load_image(ROOT / "examples" / "water.jpg"), (160, 160))  # a real, structured texture
     gauss = (photo.mean() + 0.25 * torch.randn(photo.shape, generator=torch.Generator().manual_seed(2))).clamp(0, 1)

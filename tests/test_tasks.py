@@ -91,9 +91,18 @@ def test_tutorial_gram_scale_divides_by_channels_squared():
 @pytest.mark.parametrize("init", ["noise", "style"])
 def test_style_inits_and_patch_loss(init):
     content, style_image = _pair()
+    frames = []
     r = style(content, style_image, init=init, loss="patch", normalize=True, style_weight=1.0,
-              style_layers=("conv_3",), optim=OptimConfig(iterations=1, scales=1, lbfgs_max_iter=4))
+              style_layers=("conv_3",), optim=OptimConfig(iterations=1, scales=1, lbfgs_max_iter=4),
+              callback=lambda it: frames.append(it.image))
     assert r.image.shape == (1, 3, 32, 32) and "patch:conv_3" in r.history[0]
+    start = frames[0]  # L-BFGS evaluates the starting image first
+    if init == "style":  # the style image, resized to the output
+        from untrained.image import resize
+
+        assert torch.allclose(start, resize(style_image, (32, 32)).clamp(0, 1), atol=1e-6)
+    else:  # white noise U(0, 1), unrelated to either image
+        assert abs(float(start.mean()) - 0.5) < 0.05 and float(start.std()) > 0.25
 
 
 def test_all_zero_weights_is_an_error():

@@ -72,8 +72,16 @@ def test_adam_and_smoothness(texture32):
 
 
 def test_mean_init(texture32):
-    r = U.texture(texture32, _cfg(size=(32, 32), init="mean"))
-    assert r.image.shape == (1, 3, 32, 32)
+    """init="mean" starts from the exemplar's mean colour plus small noise, not from noise."""
+    starts = {}
+    for init in ("mean", "noise"):
+        frames = []
+        U.texture(texture32, _cfg(size=(32, 32), init=init), callback=lambda it: frames.append(it.image))
+        starts[init] = frames[0]  # L-BFGS evaluates the starting image first
+    mean = texture32.mean(dim=(2, 3))
+    assert torch.allclose(starts["mean"].mean(dim=(2, 3)), mean, atol=0.03)
+    assert 0.07 < float(starts["mean"].std(dim=(2, 3)).mean()) < 0.13  # the 0.1 noise
+    assert float(starts["noise"].std(dim=(2, 3)).mean()) > 0.25  # U(0, 1): std 0.29
 
 
 def test_config_roundtrip_reproduces(texture32):

@@ -2,11 +2,12 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from untrained.cli import main
 from untrained.errors import UserError
 from untrained.nets import build, preset
-from untrained.image import image_pyramid
+from untrained.image import collapse, image_pyramid
 from untrained.nets.build import layer_table
 from untrained.nets.greedy import greedy_select, reconstruction_error
 from untrained.nets.init import InitContext, basic_filters, designed_count, designed_kernels, draw, expand_rgb, load_trained
@@ -51,8 +52,11 @@ def test_laplacian_levels_are_band_pass():
     lap = image_pyramid(x, 4, "laplacian")
     gauss = image_pyramid(x, 4, "gaussian")
     assert torch.equal(lap[-1], gauss[-1])
+    assert [tuple(l.shape[-2:]) for l in lap] == [(64, 64), (32, 32), (16, 16), (8, 8)]
     for level in lap[:-1]:
-        assert float(level.mean().abs()) < 0.02
+        assert float(level.mean().abs()) < 0.02  # band-pass: no DC
+        assert float(level.abs().mean()) > 0.01  # …but holding the detail of noise
+    assert torch.allclose(collapse(lap), x, atol=1e-5)  # and together they are the image
 
 
 def test_pyramid_tap_names_checked():
@@ -69,10 +73,10 @@ def test_activation_modifier(fn):
     assert {l.fn for l in spec.layers} == {fn}
     x = torch.rand(1, 3, 32, 32)
     out = build(spec, 0)(x, ["conv1_1"])["conv1_1"]
-    if fn == "relu":
-        assert float(out.min()) >= 0
-    elif fn == "none":
-        assert float(out.min()) < 0
+    pre = build(make("champandard", activation="none"), 0)(x, ["conv1_1"])["conv1_1"]
+    expected = {"relu": torch.relu(pre), "lrelu:0.333": F.leaky_relu(pre, 0.333),
+                "elu": F.elu(pre), "none": pre}[fn]
+    assert float(pre.min()) < 0 and torch.allclose(out, expected, atol=1e-6)
 
 
 def test_downsample_variants_keep_sizes():
@@ -254,8 +258,14 @@ def test_greedy_keeps_the_best_of_k(tmp_path, monkeypatch):
         trial = spec.replace(layers=(dataclasses.replace(spec.layers[0], seed=s),) + spec.layers[1:])
         errors[s] = reconstruction_error(trial, "conv_1", ref, 3, 1)
     assert seeds["conv_1"] == min(errors, key=errors.get)
-    # cached: a second call reads the file and gives the same spec
-    assert list(tmp_path.rglob("*.json"))
+    # cached: the file holds the chosen seeds, and a second call reads it without computing
+    files = list(tmp_path.rglob("*.json"))
+    assert len(files) == 1 and str(seeds["conv_1"]) in files[0].read_text()
+
+    def no_compute(*args, **kwargs):
+        raise AssertionError("the cached selection was computed again")
+
+    monkeypatch.setattr("untrained.nets.greedy.reconstruction_error", no_compute)
     assert greedy_select(spec, 3, seed=1, reference=ref, iterations=3) == chosen
 
 

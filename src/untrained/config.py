@@ -30,43 +30,71 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
-def _convert(tp: Any, value: Any) -> Any:
+def _convert(tp: Any, value: Any, name: str) -> Any:
+    """*value* as type *tp*, strictly: a list of the wrong length, a string for a tuple, a number
+    for a list, a float for an int or a string for a number is a :class:`UserError` naming the
+    field *name*.  An int is accepted for a float."""
+    def bad(expected: str) -> UserError:
+        return UserError(f"{name}: expected {expected}, got {value!r}")
+
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        if value is None:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None and len(args) < len(typing.get_args(tp)):
             return None
-        for arg in typing.get_args(tp):
-            if arg is type(None):
-                continue
+        errors = []
+        for arg in args:
             try:
-                return _convert(arg, value)
-            except (TypeError, ValueError):
-                continue
-        return value
+                return _convert(arg, value, name)
+            except UserError as exc:
+                errors.append(exc)
+        raise errors[0]
     if dataclasses.is_dataclass(tp):
-        return from_dict(tp, value)
+        return from_dict(tp, value, name)
     if origin is tuple:
         args = typing.get_args(tp)
+        if not isinstance(value, (list, tuple)):
+            raise bad("a list")
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v) for v in value)
-        return tuple(_convert(a, v) for a, v in zip(args, value))
-    if origin is dict:
+            return tuple(_convert(args[0], v, name) for v in value)
+        if len(value) != len(args):
+            raise bad(f"a list of {len(args)}")
+        return tuple(_convert(a, v, name) for a, v in zip(args, value))
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            raise bad("a mapping")
         return dict(value)
-    if tp is float and isinstance(value, int):
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("a whole number")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad("a number")
         return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise bad("a string")
+        return value
     return value
 
 
-def from_dict(cls: type[C], data: dict[str, Any]) -> C:
-    """Build dataclass *cls* from a dict made by :func:`to_dict` (unknown keys are an error)."""
+def from_dict(cls: type[C], data: dict[str, Any], where: str = "") -> C:
+    """Build dataclass *cls* from a dict made by :func:`to_dict`, strictly: unknown keys and
+    values of the wrong type or shape are a :class:`UserError` naming the field."""
+    where = where or cls.__name__
     if not isinstance(data, dict):
-        raise UserError(f"{cls.__name__}: expected a mapping, got {type(data).__name__}")
+        raise UserError(f"{where}: expected a mapping, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(data) - names
     if unknown:
-        raise UserError(f"{cls.__name__}: unknown field(s) {', '.join(sorted(unknown))}")
-    kwargs = {k: _convert(hints[k], v) for k, v in data.items()}
+        raise UserError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    kwargs = {k: _convert(hints[k], v, f"{where}.{k}") for k, v in data.items()}
     return cls(**kwargs)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping
@@ -49,6 +50,24 @@ def _to_float_array(img: Image.Image) -> np.ndarray:
     return np.asarray(img, dtype=np.float32) / 255.0
 
 
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """The (width, height) an image file's header claims, read by Pillow's format plugins
+    without ``Image.open``'s bomb check (whose limit is process-wide, so left as it is)."""
+    Image.init()
+    with open(path, "rb") as fh:
+        prefix = fh.read(16)
+        for fmt in Image.ID:
+            factory, accept = Image.OPEN[fmt]
+            if accept is not None and not accept(prefix):
+                continue
+            fh.seek(0)
+            try:
+                return tuple(factory(fh, str(path)).size)
+            except Exception:  # noqa: BLE001 - not this format
+                continue
+    return None
+
+
 def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> torch.Tensor:
     """Load an image file as a ``(1, 3, H, W)`` float32 tensor in ``[0, 1]``.
 
@@ -63,10 +82,9 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> torch.T
         raise UserError(f"cannot read {p}: it is a directory")
     if p.stat().st_size == 0:
         raise UserError(f"cannot read {p}: the file is empty")
-    pillow_limit = Image.MAX_IMAGE_PIXELS
     try:
-        # Our own limit replaces Pillow's, so the refusal names the size the header claims.
-        Image.MAX_IMAGE_PIXELS = None
+        # Our limit (below Pillow's) is checked on the header's size, so the refusal names it;
+        # Pillow's own bomb check stays as it is (it is process-wide: the library leaves it be).
         with Image.open(p) as img:
             w, h = img.size
             if w * h > max_pixels:
@@ -82,11 +100,11 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> torch.T
     except UnidentifiedImageError:
         raise UserError(f"cannot read {p}: not an image file Pillow recognises") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise UserError(f"cannot read {p}: refused as a decompression bomb ({exc})") from None
+        size = _header_size(p)
+        claim = f"the header claims {size[0]}×{size[1]} pixels" if size else str(exc)
+        raise UserError(f"cannot read {p}: refused as a decompression bomb ({claim})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise UserError(f"cannot read {p}: damaged or truncated image ({exc})") from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = pillow_limit
     if arr.ndim != 3 or arr.shape[0] < 1 or arr.shape[1] < 1:
         raise UserError(f"cannot read {p}: image has no pixels")
     return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).unsqueeze(0).contiguous()
@@ -104,12 +122,6 @@ def to_pil(image: torch.Tensor) -> Image.Image:
     return Image.fromarray(arr.permute(1, 2, 0).cpu().numpy(), mode="RGB")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write *data* to *path* through a temporary file in the same folder and a rename.
 
@@ -117,9 +129,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    tmp = p.parent / f".{p.name}.{secrets.token_hex(6)}.tmp"
+    # created 0666 less the umask, by the kernel: outputs get the usual mode, and the process's
+    # umask is never touched (reading it means setting it)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -304,8 +304,8 @@ class SWDLoss(nn.Module):
         _check_features(features)
         if features.shape[1] != self.channels:
             raise ValueError(f"features have {features.shape[1]} channels, the exemplar {self.channels}")
-        proj = self.directions.T @ features.flatten(2)[0]  # (K, N)
-        return (proj.sort(dim=1).values - self._target_sorted(proj.shape[1])).pow(2).mean()
+        proj = self.directions.T @ features.flatten(2)  # (B, K, N): every item of the batch
+        return (proj.sort(dim=2).values - self._target_sorted(proj.shape[2])).pow(2).mean()
 
 
 # --- Fourier magnitude (Liu, Gousseau & Xia 2016) -----------------------------------------------

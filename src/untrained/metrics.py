@@ -210,6 +210,17 @@ def _zero_mean_unit(p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return p / norm.clamp_min(1e-8), norm.squeeze(1)
 
 
+#: Detail (image minus a σ = 1 blur) RMS above which a patch counts as textured in
+#: :func:`copy_fraction` (per pixel and channel, in [0, 1] units).
+DETAIL_RMS = 0.005 / math.sqrt(3)
+
+
+def _textured(energy: torch.Tensor, patch: int) -> torch.Tensor:
+    """Which patches, of detail norms *energy* over ``3 × patch²`` values, have a detail RMS
+    above :data:`DETAIL_RMS`."""
+    return energy > DETAIL_RMS * math.sqrt(3 * patch * patch)
+
+
 def _detail(image: torch.Tensor) -> torch.Tensor:
     return image - kornia.filters.gaussian_blur2d(image, (5, 5), (1.0, 1.0), border_type="reflect")
 
@@ -227,7 +238,7 @@ def copy_fraction(output: torch.Tensor, exemplar: torch.Tensor, patch: int = 16,
     number exposes it."""
     out, ex = _image(output), _image(exemplar, "exemplar")
     if min(*out.shape[-2:], *ex.shape[-2:]) < patch:
-        return 0.0
+        raise ValueError(f"copy fraction: the images are smaller than its {patch}×{patch} patch")
     block = patch // 4
     ex_desc = F.unfold(F.avg_pool2d(ex, block, stride=1), 4, dilation=block).squeeze(0).T
     out_desc = F.unfold(F.avg_pool2d(out, block, stride=1), 4, dilation=block, stride=stride).squeeze(0).T
@@ -238,7 +249,7 @@ def copy_fraction(output: torch.Tensor, exemplar: torch.Tensor, patch: int = 16,
         best[start:start + 512] = (out_n[start:start + 512] @ ex_n.T).argmax(dim=1)
     out_detail, out_energy = _zero_mean_unit(F.unfold(_detail(out), patch, stride=stride).squeeze(0).T)
     ex_detail, _ = _zero_mean_unit(F.unfold(_detail(ex), patch).squeeze(0).T[best])
-    textured = out_energy > 0.005 * patch  # detail RMS above 0.005
+    textured = _textured(out_energy, patch)
     copied = ((out_detail * ex_detail).sum(dim=1) >= threshold) & textured
     h, w = out.shape[-2:]
     cols = (w - patch) // stride + 1

@@ -8,11 +8,13 @@ pixels, measured once on a probe image before optimising, so no layer swamps the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from .errors import UserError
 from .nets.build import FeatureNet
 
 
@@ -62,7 +64,8 @@ class Objective(nn.Module):
     def normalize(self, probe: torch.Tensor) -> dict[str, float]:
         """Set each term's ``scale`` to ``1 / mean|∂term/∂pixels|`` at *probe* (He et al. 2016 §3).
 
-        Returns the scales by term name.  A term with zero gradient at the probe keeps scale 0.
+        Returns the scales by term name.  A term whose gradient at the probe is zero or not
+        finite cannot be weighted and would silently do nothing: a :class:`UserError` names it.
         """
         probe = probe.detach().clone().requires_grad_(True)
         raw = self.breakdown(probe)
@@ -70,6 +73,10 @@ class Objective(nn.Module):
         for i, t in enumerate(self.terms):
             (grad,) = torch.autograd.grad(raw[t.name], probe, retain_graph=i < len(self.terms) - 1)
             g = float(grad.abs().mean())
-            t.scale = 1.0 / g if g > 0 and g == g else 0.0
+            if not (g > 0 and math.isfinite(g)):
+                raise UserError(
+                    f"loss term {t.name!r} has a {'zero' if g == 0 else 'non-finite'} gradient at the "
+                    "noise probe, so it cannot be weighted: drop it or turn off normalisation")
+            t.scale = 1.0 / g
             scales[t.name] = t.scale
         return scales

@@ -17,27 +17,6 @@ from .nets.build import feature_sizes
 BYTES = 4  # float32
 
 
-def retain_freed_memory() -> bool:
-    """Ask glibc's malloc to keep freed memory for reuse instead of returning it to the system.
-
-    By default glibc serves every block over 32 MiB with a fresh ``mmap`` and unmaps it when
-    freed, so each evaluation of a large image faults in every activation's pages again: at
-    1024² the default texture net took ~500 000 page faults (2 GB zeroed by the kernel) per
-    evaluation, half its time.  Raising the mmap and trim thresholds (``mallopt``) to 2 GiB
-    removes them (1024² evaluation 1.40 → 0.71 s on this project's 2-core machine; no change at
-    256², whose blocks are small).  Peak memory is unchanged; the process keeps its peak
-    footprint until it exits.  Process-wide, so the command line calls it, not the library on
-    import.  Returns False where there is no glibc (nothing to do)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        limit = 2**31 - 1  # mallopt takes an int
-        return bool(libc.mallopt(-3, limit) and libc.mallopt(-1, limit))  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
-        return False
-
-
 def available_memory() -> int:
     """Bytes of memory available now (``MemAvailable`` of /proc/meminfo, else physical memory)."""
     try:

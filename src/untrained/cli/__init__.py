@@ -13,9 +13,9 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import UserError
-from ..resources import retain_freed_memory
-from . import (doodle, enhance, expand, invert, mashup, nets, remake, repair, report, reproduce, score, serve,
-               style, sweep, texture, variations)
+from . import (doodle, enhance, expand, invert, mashup, nets, remake, repair, report, reproduce,
+               score, serve, style, sweep, texture, variations)
+from .memory import retain_freed_memory
 from .args import Parser, finite, parse_counts, parse_layers, parse_size, parse_weights
 from .progress import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USER
 

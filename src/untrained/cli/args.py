@@ -154,8 +154,8 @@ def _caps_default(caps: tuple[int, ...] | None) -> str:
     if caps is None:
         from ..synth.texture import FAST_EVALUATIONS, LARGE_EVALUATIONS, LARGE_OUTPUT
 
-        return (f"{','.join(map(str, FAST_EVALUATIONS))}, or "
-                f"{','.join(map(str, LARGE_EVALUATIONS))} above {int(LARGE_OUTPUT ** 0.5)}² pixels")
+        fast, large = ",".join(map(str, FAST_EVALUATIONS)), ",".join(map(str, LARGE_EVALUATIONS))
+        return f"{fast}, or {large} above {int(LARGE_OUTPUT ** 0.5)}² pixels"
     return ",".join(map(str, caps)) or "none"
 
 
@@ -165,8 +165,8 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
     Each flag's destination is the :class:`OptimConfig` field it sets."""
     g = p.add_argument_group("optimisation")
     g.add_argument("--iterations", type=int, default=None,
-                   help=f"optimiser steps per scale (default {defaults.iterations}); an L-BFGS step "
-                        "is up to --lbfgs-max-iter evaluations")
+                   help=f"optimiser steps per scale (default {defaults.iterations}); an L-BFGS "
+                        "step is up to --lbfgs-max-iter evaluations")
     g.add_argument("--scales", "--phases", dest="scales", type=int, default=None,
                    help=f"coarse-to-fine scales, each half the next (default {defaults.scales})")
     g.add_argument("--optimizer", default=None,
@@ -206,8 +206,9 @@ def optim_from_args(args: argparse.Namespace) -> OptimConfig:
 def add_output_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("output")
     g.add_argument("-o", "--output",
-                   help="output PNG (default: <input>_<task>.png); the config goes beside it as .json; "
-                        "a template may name {command} {source} {seed} {size} {variation}")
+                   help="output PNG (default: <input>_<task>.png); the config goes beside it "
+                        "as .json; a template may name {command} {source} {seed} {size} "
+                        "{variation}")
     g.add_argument("--variations", type=int, default=1, metavar="N",
                    help="N outputs with seeds SEED, SEED+1, … (default 1); name them with -o "
                         "'out/{source}_{variation}.png' (default <input>_<task>_{variation}.png)")

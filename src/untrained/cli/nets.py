@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{row['name']:12s} {row['op']:5s} {row['channels']:8d} {row['kernel']:6d} "
               f"{row['stride']:6d} {row['fn']:12s} {row['rf']:5d} {row['params']:9d} "
               f"{f'{w}×{h}':>9s}  {row['init']}")
-    levels = f"; run on {spec.levels} {spec.pyramid} pyramid levels" if spec.pyramid != "none" else ""
+    levels = (f"; run on {spec.levels} {spec.pyramid} pyramid levels"
+              if spec.pyramid != "none" else "")
     print(f"total parameters: {sum(r['params'] for r in rows):,}{levels}")
     print(json.dumps(to_dict(spec), indent=2))
     return 0

@@ -19,6 +19,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"unknown task {args.task!r}; choose from texture, invert, style")
     if args.content and args.task != "style":
         raise UserError("--content is for --task style")
+    if args.layer and args.task != "invert":
+        raise UserError("--layer is for --task invert (the relative feature error of an inversion)")
     net = None
     if args.task == "invert" and args.layer:
         from ..nets import build

@@ -63,7 +63,8 @@ def add_parser(sub) -> None:
                    help="β (default 1e6, raw as in the tutorial; relative with --normalize)")
     p.add_argument("--smoothness", type=finite, default=None,
                    help="total-variation weight (default 0)")
-    p.add_argument("--loss", default=None, help="gram (default), patch or swd, optionally +spectrum")
+    p.add_argument("--loss", default=None,
+                   help="gram (default), patch or swd, optionally +spectrum")
     p.add_argument("--variety", type=finite, default=None, help="patch loss variety")
     p.add_argument("--init", default=None, help="content (default), noise or style")
     p.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=None,

@@ -45,7 +45,10 @@ def run_sweep_with_flags(args: argparse.Namespace, spec, directory: Path,
             bar.total = total
             bar.update(done - bar.n)
 
-    common = dict(threads=args.threads_per_run, progress=progress, notes=notes)
+    from .memory import retain_freed_memory
+
+    common = dict(threads=args.threads_per_run, progress=progress, notes=notes,
+                  worker_setup=retain_freed_memory)
     try:
         if args.scheduler or args.dask_local:
             from ..sweep.run import DaskExecutor
@@ -62,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from ..sweep import SweepSpec
 
     spec = SweepSpec.load(args.spec)
-    rows = run_sweep_with_flags(args, spec, sweep_folder(args))
+    directory = sweep_folder(args)
+    rows = run_sweep_with_flags(args, spec, directory)
     failed = [r for r in rows if r.get("status") == "error"]
     if not args.quiet:
         print(f"{len(rows)} runs in {directory / 'results.csv'} ({len(failed)} failed)",

@@ -149,12 +149,16 @@ def designed_kernels(set_id: int, strategy: int, a: float = 0.1) -> torch.Tensor
     return torch.stack([k for f in basic_filters(set_id, a) for k in expand_rgb(f, strategy)])
 
 
+def _set_strategy(set_id, strategy, what: str) -> tuple[int, int]:
+    try:
+        return int(set_id), int(strategy)
+    except ValueError:
+        raise UserError(f"{what}: SET and STRATEGY must be integers, got {set_id}:{strategy}") from None
+
+
 def designed_count(set_id, strategy) -> int:
     """Number of filters ``SET:STRATEGY`` gives (e.g. 1:4 → 32, 2:1 → 18, 3:3 → 64, as Du Fig. 7)."""
-    try:
-        s, t = int(set_id), int(strategy)
-    except ValueError:
-        raise UserError(f"--kernels: SET and STRATEGY must be integers, got {set_id}:{strategy}") from None
+    s, t = _set_strategy(set_id, strategy, "--kernels")
     return len(basic_filters(s, 1.0)) * len(expand_rgb(torch.ones(2, 2), t))
 
 
@@ -163,7 +167,8 @@ def designed(shape, gen, args, ctx):
     """Du 2020 §6.2's designed kernels; the layer must be 2×2 with 3 inputs and the right count."""
     if len(args) < 2:
         raise UserError("designed:SET:STRATEGY[:A]: give the basic set and the strategy")
-    w = designed_kernels(int(args[0]), int(args[1]), _arg(args, 2, 0.1, "designed:SET:STRATEGY:A"))
+    s, t = _set_strategy(args[0], args[1], "designed:SET:STRATEGY[:A]")
+    w = designed_kernels(s, t, _arg(args, 2, 0.1, "designed:SET:STRATEGY:A"))
     if tuple(w.shape) != tuple(shape):
         raise UserError(f"layer {ctx.layer}: designed kernels {tuple(w.shape)} do not fit its shape {tuple(shape)}")
     return w
@@ -282,6 +287,11 @@ def validate(weights: str, bias: str) -> None:
         name, args = parse_choice(spec)
         if name in FILE_INITS:
             load_trained(args[0] if args else "")
-        elif name != "designed":
+        elif name == "designed":  # its shape is checked when the net is built
+            if len(args) < 2:
+                raise UserError("designed:SET:STRATEGY[:A]: give the basic set and the strategy")
+            _set_strategy(args[0], args[1], "designed:SET:STRATEGY[:A]")
+            _arg(args, 2, 0.1, "designed:SET:STRATEGY:A")
+        else:
             draw(kind, spec, shape, gen, ctx)
 

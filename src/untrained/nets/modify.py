@@ -115,7 +115,15 @@ def set_pyramid(spec: NetSpec, kind: str) -> NetSpec:
     name, args = parse_choice(kind)
     if name not in ("gaussian", "laplacian", "none"):
         raise UserError(f"unknown pyramid {kind!r}; choose from gaussian, laplacian, none (optionally :LEVELS)")
-    levels = int(args[0]) if args and args[0].isdigit() else spec.levels
+    if len(args) > 1 or (args and not (args[0].isdigit() and int(args[0]) >= 1)):
+        raise UserError(f"pyramid {kind!r}: LEVELS must be one whole number ≥ 1")
+    levels = int(args[0]) if args else spec.levels
+    if spec.pyramid == "none" and name != "none":
+        # A net made for whole images (VGG…): read its first default style layer on every level,
+        # not its deepest layer, which would need an input of hundreds of pixels per level.
+        first = (spec.style_layers or (spec.layers[0].name,))[0].partition("@")[0]
+        taps = tuple(f"{first}@{k}" for k in range(1, levels + 1))
+        return spec.replace(pyramid=name, levels=levels, style_layers=taps, content_layers=taps[:1])
     return _with_layers(spec.replace(pyramid=name, levels=levels), list(spec.layers))
 
 

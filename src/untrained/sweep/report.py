@@ -100,16 +100,15 @@ def _groups(rows: list[dict], axes: list[str]) -> dict[str, list[dict]]:
 def loss_plot(directory: Path, rows: list[dict], label_axes: list[str]) -> Path | None:
     """Loss per evaluation of every finished run (log scale), one colour per value of
     *label_axes* (runs that differ only in other axes, e.g. seeds, share it) (matplotlib)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib import rcParams
+    from matplotlib.figure import Figure  # no pyplot: no global backend or figure registry
 
     groups = _groups(rows, label_axes)
     if not groups:
         return None
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    colours = rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (label, runs) in enumerate(groups.items()):
         for j, r in enumerate(runs):
             history = json.loads((directory / "runs" / r["key"] / "history.json").read_text())
@@ -123,7 +122,6 @@ def loss_plot(directory: Path, rows: list[dict], label_axes: list[str]) -> Path 
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
     path = directory / "loss_curves.png"
     atomic_write_bytes(path, buf.getvalue())
     return path

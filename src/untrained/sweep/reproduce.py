@@ -1,8 +1,8 @@
 """The papers' experiments as bundled sweep specs (``untrained reproduce``).
 
 Each recipe in ``recipes/`` is a sweep spec whose first comment line says which experiment of
-which paper it is; inputs are the project's bundled example images (paths relative to the
-repository root) unless the user names others (``inputs={"style": PATH}``).  ``quick`` shrinks
+which paper it is; inputs are the package's bundled example images (``examples/…`` relative to
+the installed package, so they work from any folder after ``pip install``) unless the user names others (``inputs={"style": PATH}``).  ``quick`` shrinks
 every run (48², one scale, three evaluations, one seed) so the whole set runs in the test suite; the full
 runs use the papers' settings.
 
@@ -24,8 +24,9 @@ from ..registry import closest
 from .spec import SweepSpec
 
 RECIPES = Path(__file__).resolve().parent / "recipes"
-#: The repository root, where the bundled examples/ live (src layout: src/untrained/sweep/…).
-REPO_ROOT = Path(__file__).resolve().parents[3]
+#: The installed package, where the bundled examples/ live (package data, so recipes work after
+#: ``pip install`` from any folder); recipes name them ``examples/NAME``.
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 QUICK = {"size": [48, 48], "optim": {"iterations": 1, "lbfgs_max_iter": 3, "scales": 1}}
 #: Placeholder for the user's trained VGG-19 state dict in a recipe.
 WEIGHTS_FILE = "{weights_file}"
@@ -124,10 +125,10 @@ def load_recipe(name: str, quick: bool = False, inputs: dict[str, str] | None = 
         notes = _drop_trained(name, data)
     if quick:
         _shrink(data)
-    spec = SweepSpec.from_dict(data, root=str(REPO_ROOT))
+    spec = SweepSpec.from_dict(data, root=str(PACKAGE_ROOT))
     for key, path in spec.input_paths().items():
         for p in path if isinstance(path, list) else [path]:
             if not Path(p).exists():
-                raise UserError(f"experiment {name}: its {key} image {p} is missing (the bundled examples/ folder "
-                                "is needed: run from a clone of the repository, or give it with --input)")
+                raise UserError(f"experiment {name}: its {key} image {p} is missing "
+                                "(give another with --input)")
     return spec, notes

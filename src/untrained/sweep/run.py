@@ -86,9 +86,6 @@ def run_one(task: str, inputs: dict[str, Any], config: dict[str, Any], point: di
     (metrics, or the error)."""
     import torch
 
-    from ..resources import retain_freed_memory
-
-    retain_freed_memory()  # in whichever process runs this (pool or Dask worker): see its docstring
     out = Path(folder)
     atomic_write_json(out / "point.json", {"point": point, "task": task, "inputs": inputs, "config": config})
     before = torch.get_num_threads()
@@ -148,9 +145,12 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def _init_worker() -> None:
+def _init_worker(setup: Callable[[], Any] | None = None) -> None:
     """Pool worker initialiser: on Linux the kernel kills this worker when the sweep's process
-    dies (even by SIGKILL), so no orphaned run goes on writing into the sweep's folder."""
+    dies (even by SIGKILL), so no orphaned run goes on writing into the sweep's folder; then the
+    caller's *setup* runs."""
+    if setup is not None:
+        setup()
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -167,13 +167,15 @@ def default_workers(threads: int = 1) -> int:
 
 def run_sweep(spec: SweepSpec, directory: str | Path, workers: int | None = None, threads: int = 1,
               executor: cf.Executor | None = None, progress: Callable[[int, int], None] | None = None,
-              notes: list[str] | None = None) -> list[dict]:
+              notes: list[str] | None = None,
+              worker_setup: Callable[[], Any] | None = None) -> list[dict]:
     """Run every unfinished point of *spec* into ``directory/runs/<key>/`` and write the results
     table.  Each run computes with *threads* threads.  *executor* may be any
     ``concurrent.futures.Executor`` (default: a process pool of *workers* processes, by default
     :func:`default_workers`; one process runs them in turn).  The spec's axes, labels and
     *notes* (e.g. points left out) go to ``sweep.json`` so ``untrained report`` rebuilds the same
-    report."""
+    report.  *worker_setup* runs once in each pool worker process (the CLI's memory settings;
+    the library itself changes no process-wide state)."""
     if threads < 1:
         raise UserError(f"threads per run must be ≥ 1, got {threads}")
     workers = default_workers(threads) if workers is None else workers
@@ -197,7 +199,7 @@ def run_sweep(spec: SweepSpec, directory: str | Path, workers: int | None = None
     own = executor is None and workers > 1 and total > 1
     if own:
         # spawned, not forked: a child forked from a process whose OpenMP pool has run hangs in libgomp
-        executor = cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+        executor = cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(worker_setup,),
                                           mp_context=multiprocessing.get_context("spawn"))
     try:
         if executor is None:

@@ -23,7 +23,8 @@ def collect(directory: str | Path) -> list[dict[str, Any]]:
         if (folder / "metrics.json").exists():
             row.update(status="ok", **json.loads((folder / "metrics.json").read_text()))
         elif (folder / "error.json").exists():
-            row.update(status="error", error=json.loads((folder / "error.json").read_text())["error"])
+            error = json.loads((folder / "error.json").read_text())["error"]
+            row.update(status="error", error=error)
         else:
             row.update(status="unfinished")
         rows.append(row)
@@ -31,7 +32,8 @@ def collect(directory: str | Path) -> list[dict[str, Any]]:
 
 
 def write_table(directory: str | Path, axes: list[str] | None = None) -> list[dict[str, Any]]:
-    """Write ``results.csv`` (one row per run, every axis and metric) atomically; return the rows."""
+    """Write ``results.csv`` (one row per run, every axis and metric) atomically; return the
+    rows."""
     rows = collect(directory)
     columns: list[str] = ["key", "status"] + list(axes or [])
     for row in rows:
@@ -40,6 +42,7 @@ def write_table(directory: str | Path, axes: list[str] | None = None) -> list[di
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
+        writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v
+                         for k, v in row.items()})
     atomic_write_bytes(Path(directory) / "results.csv", buf.getvalue().encode())
     return rows

@@ -104,12 +104,18 @@ def check_sizes(net: NetSpec, layers: Iterable[str], size: tuple[int, int], scal
 
 
 def check_image(image: torch.Tensor, what: str) -> torch.Tensor:
-    """A ``(1, 3, H, W)`` float image, or a :class:`UserError`."""
+    """A ``(1, 3, H, W)`` float image of finite values in [0, 1], or a :class:`UserError`."""
     if image.dim() == 3:
         image = image.unsqueeze(0)
     if image.dim() != 4 or tuple(image.shape[:2]) != (1, 3):
         raise UserError(f"{what} must be one RGB image (1, 3, H, W), got {tuple(image.shape)}")
-    return image.float()
+    image = image.float()
+    if not torch.isfinite(image).all():
+        raise UserError(f"{what} holds NaN or infinite values")
+    if image.numel() and (image.min() < 0 or image.max() > 1):
+        raise UserError(f"{what} must hold values in [0, 1], got {float(image.min()):.4g}…"
+                        f"{float(image.max()):.4g} (divide 8-bit pixels by 255)")
+    return image
 
 
 def scaled(image: torch.Tensor, factor: float) -> torch.Tensor:

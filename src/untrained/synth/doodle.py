@@ -161,6 +161,8 @@ def doodle_synthesis(style: torch.Tensor, style_map: torch.Tensor, target_map: t
         style_map = F.interpolate(style_map, size=style.shape[-2:], mode="nearest")
     if content is not None:
         content = check_image(content, "content image")
+    elif (config or DoodleConfig()).init == "content":
+        raise UserError("init 'content' needs a content image (--content)")
     cfg = (config or DoodleConfig()).resolved(tuple(target_map.shape[-2:]), tuple(style.shape[-2:]))
     check_memory(cfg.net, cfg.style_layers + cfg.content_layers, cfg.size, cfg.optim.lbfgs_history, tuple(style.shape[-2:]))
     if target_map.shape[-2:] != cfg.size:

@@ -208,7 +208,7 @@ class Synthesis:
         self.restarts: list[dict[str, Any]] = []
         self.perturb = False
         self._resume: tuple[int, torch.Tensor] | None = None
-        self._last_finite = math.nan
+        self._last_finite: float | None = None  # of the current attempt
 
     @property
     def done(self) -> bool:
@@ -230,7 +230,9 @@ class Synthesis:
         return self.image
 
     def _restart(self, exc: Diverged) -> None:
-        """Du 2020 §3: reseed the network and start again; perturb if reseeding changed nothing."""
+        """Du 2020 §3: reseed the network and start again; perturb if reseeding changed nothing:
+        this attempt's last finite loss equals the previous attempt's (``None`` when an attempt
+        diverged at its first evaluation, so two of those in a row count as the same)."""
         same = bool(self.restarts) and self.restarts[-1]["last_finite_loss"] == self._last_finite
         self.restarts.append({"scale": self.scale, "evaluation": self.evaluations, "loss": str(exc),
                               "last_finite_loss": self._last_finite, "perturbed": same})
@@ -242,7 +244,7 @@ class Synthesis:
         self.perturb = same
         self.problem.reseed(len(self.restarts))
         self.scale, self.image, self.best_image, self._resume = 0, None, None, None
-        self.term_scales = []
+        self.term_scales, self._last_finite = [], None
 
     def _start_image(self, s: int, size: tuple[int, int]) -> torch.Tensor:
         if self._resume is not None and self._resume[0] == s:
@@ -293,7 +295,8 @@ class Synthesis:
             )
             if self.callback is not None:
                 self.callback(Iterate(s, len(self.sizes), size, step, self.evaluations, value,
-                                      {k: float(v.detach()) for k, v in terms.items()}, x.detach()))
+                                      {k: float(v.detach()) for k, v in terms.items()},
+                                      x.detach().clone()))  # a snapshot, not the live tensor
             return loss
 
         quasi_newton = self.optim.optimizer == "lbfgs"

@@ -23,8 +23,10 @@ from .loop import Iterate, OptimConfig, Result, Synthesis, scale_sizes
 
 #: The net ``untrained texture`` uses unless told otherwise, by loss, as network options.  Gram
 #: and SWD use VGG-19 at half width: in benchmarks/bench_texture.py it scored better than the
-#: VGG-19 Gatys baseline on ink, water and smoke (0.072/0.082/0.094 vs 0.088/0.093/0.443) in
-#: 13–18× less time; full width scores better still (0.060/0.080/0.083) at 6.5× (``--quality high``).
+#: VGG-19 Gatys baseline on ink, water and smoke (0.072/0.082/0.094 vs 0.088/0.093/0.443); with
+#: the default caps and refine layers the whole default texture takes 43–45× less time than
+#: that baseline (README, Speed); full width scores better still (0.060/0.080/0.083)
+#: (``--quality high``).
 DEFAULT_NETS = {"gram": {"net": "vgg19", "width": 0.5}, "swd": {"net": "vgg19", "width": 0.5},
                 "patch": {"net": "champandard"}}
 
