@@ -19,8 +19,8 @@ from .memory import retain_freed_memory
 from .args import Parser, finite, parse_counts, parse_layers, parse_size, parse_weights
 from .progress import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USER
 
-COMMANDS = (texture, invert, style, doodle, repair, expand, enhance, remake, mashup, score, sweep, reproduce,
-            report, nets, serve)
+COMMANDS = (texture, invert, style, doodle, repair, expand, enhance, remake, mashup, score, sweep,
+            reproduce, report, nets, serve)
 
 __all__ = ["EXIT_BUG", "EXIT_INTERRUPTED", "EXIT_USER", "build_parser", "finite", "main",
            "parse_counts", "parse_layers", "parse_size", "parse_weights"]

@@ -8,7 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..io import check_writable
-from .args import add_task_common, finite, given, net_flags_given, net_from_args, optim_changes, parse_layers
+from .args import (add_task_common, finite, given, net_flags_given, net_from_args, optim_changes,
+                   parse_layers)
 from .progress import run_synthesis
 
 
@@ -16,9 +17,12 @@ def add_edit_args(p: argparse.ArgumentParser, defaults, func, losses: str = "gra
     """The editing commands' statistics flags, then the network, optimisation and output flags."""
     g = p.add_argument_group("statistics")
     g.add_argument("--loss", default=None, help=f"{losses} (default {defaults.loss})")
-    g.add_argument("--layers", type=parse_layers, default=None, help="comma-separated layers (default: the net's style layers)")
-    g.add_argument("--style-weight", type=finite, default=None, help=f"weight of the statistics terms (default {defaults.style_weight:g})")
-    g.add_argument("--smoothness", type=finite, default=None, help=f"total-variation weight (default {defaults.smoothness:g})")
+    g.add_argument("--layers", type=parse_layers, default=None,
+                   help="comma-separated layers (default: the net's style layers)")
+    g.add_argument("--style-weight", type=finite, default=None,
+                   help=f"weight of the statistics terms (default {defaults.style_weight:g})")
+    g.add_argument("--smoothness", type=finite, default=None,
+                   help=f"total-variation weight (default {defaults.smoothness:g})")
     add_task_common(p, defaults.optim, func)
     p.set_defaults(edit_defaults=defaults)
 
@@ -32,7 +36,8 @@ def config_from_args(args: argparse.Namespace, **extra):
     changes = given(args, "loss", "layers", "style_weight", "smoothness", "seed")
     changes.update({k: v for k, v in extra.items() if v is not None})
     if net_flags_given(args):
-        changes["net"] = net_from_args(args, DEFAULT_NETS[parse_loss(changes.get("loss", base.loss))[0]])
+        loss = parse_loss(changes.get("loss", base.loss))[0]
+        changes["net"] = net_from_args(args, DEFAULT_NETS[loss])
     return replace(base, optim=optim_changes(args, base.optim), **changes)
 
 
@@ -41,8 +46,8 @@ def run_edit(args: argparse.Namespace, make, output: Path, paths: dict) -> int:
     check_writable(output)
     task = make()
     task.config["inputs"].update(paths)
-    return run_synthesis(args, task.synthesis, task.config, output, task.synthesis.optim.max_evaluations(),
-                         finish=task.finish)
+    total = task.synthesis.optim.max_evaluations()
+    return run_synthesis(args, task.synthesis, task.config, output, total, finish=task.finish)
 
 
 def default_output(path: str, command: str) -> Path:

@@ -23,9 +23,12 @@ def add_parser(sub) -> None:
     from ..synth.edit import EditConfig
 
     p = sub.add_parser("enhance", allow_abbrev=False,
-                       help="super-resolution: zoom × TARGET's size, downscaling back to TARGET, with SOURCE's fine detail")
+                       help="super-resolution: zoom × TARGET's size, downscaling back to TARGET, "
+                            "with SOURCE's fine detail")
     p.add_argument("target", help="the image to enlarge")
-    p.add_argument("--zoom", type=int, default=2, help="2 or 4 (default 2); the scales run one per doubling")
+    p.add_argument("--zoom", type=int, default=2,
+                   help="2 or 4 (default 2); the scales run one per doubling")
     p.add_argument("--with", dest="sources", nargs="+", default=[], metavar="SOURCE",
-                   help="take the fine detail's statistics from these images (default: TARGET's own)")
+                   help="take the fine detail's statistics from these images (default: TARGET's "
+                        "own)")
     add_edit_args(p, EditConfig(), run)

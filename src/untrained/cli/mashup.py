@@ -22,8 +22,10 @@ def add_parser(sub) -> None:
     from ..synth.mashup import MASHUP_DEFAULTS
 
     p = sub.add_parser("mashup", allow_abbrev=False,
-                       help="one texture made of the patches of several sources (unlike texture --blend, "
+                       help="one texture made of the patches of several sources (unlike texture "
+                            "--blend, "
                             "which averages their statistics)")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="two or more images")
-    p.add_argument("--size", type=parse_size, default=None, help="output WIDTHxHEIGHT (default: the first source's size)")
+    p.add_argument("--size", type=parse_size, default=None,
+                   help="output WIDTHxHEIGHT (default: the first source's size)")
     add_edit_args(p, MASHUP_DEFAULTS, run, losses="patch")

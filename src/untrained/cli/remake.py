@@ -23,10 +23,14 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(sub) -> None:
     from ..synth.remake import REMAKE_DEFAULTS
 
-    p = sub.add_parser("remake", allow_abbrev=False, help="TARGET's layout with the look of the --like image(s)")
+    p = sub.add_parser("remake", allow_abbrev=False,
+                       help="TARGET's layout with the look of the --like image(s)")
     p.add_argument("target", help="the image whose layout is kept")
-    p.add_argument("--like", nargs="+", required=True, metavar="SOURCE", help="the image(s) whose look to take")
-    p.add_argument("--size", type=parse_size, default=None, help="output WIDTHxHEIGHT (default: TARGET's size)")
+    p.add_argument("--like", nargs="+", required=True, metavar="SOURCE",
+                   help="the image(s) whose look to take")
+    p.add_argument("--size", type=parse_size, default=None,
+                   help="output WIDTHxHEIGHT (default: TARGET's size)")
     p.add_argument("--content-weight", type=finite, default=None,
-                   help=f"weight of the layout (content) term (default {REMAKE_DEFAULTS.content_weight:g})")
+                   help="weight of the layout (content) term (default "
+                        f"{REMAKE_DEFAULTS.content_weight:g})")
     add_edit_args(p, REMAKE_DEFAULTS, run)

@@ -25,7 +25,8 @@ INPUTS = ("target", "exemplar", "content", "image", "sources", "map", "style")
 def template_fields(template: str) -> set[str]:
     """The fields *template* names; a :class:`UserError` for an unknown field or a bad brace."""
     try:
-        names = {name for _, name, spec, conv in string.Formatter().parse(template) if name is not None}
+        parsed = string.Formatter().parse(template)
+        names = {name for _, name, _, _ in parsed if name is not None}
     except ValueError as exc:
         raise UserError(f"output template {template!r}: {exc}") from None
     for name in names:
@@ -73,18 +74,19 @@ def run(args: argparse.Namespace) -> int:
         return args.func(args)
     source = source_path(args)
     if template is None:
-        template = f"{Path(source).stem if source else args.command}_{args.command}_{{variation}}.png"
+        stem = Path(source).stem if source else args.command
+        template = f"{stem}_{args.command}_{{variation}}.png"
     names = template_fields(template)
     if count > 1 and not names & {"variation", "seed"}:
-        raise UserError(f"output template {template!r}: with --variations {count} it needs {{variation}} or "
-                        "{seed}, or every variation would overwrite the last")
+        raise UserError(f"output template {template!r}: with --variations {count} it needs "
+                        "{variation} or {seed}, or every variation would overwrite the last")
     base = args.seed if getattr(args, "seed", None) is not None else 0
     size = output_size(args, source) if "size" in names else ""
     for i in range(count):
         one = copy.copy(args)
         one.seed = base + i
-        one.output = template.format(command=args.command, source=Path(source).stem if source else "",
-                                     seed=one.seed, size=size, variation=i + 1)
+        one.output = template.format(command=args.command, seed=one.seed, size=size,
+                                     source=Path(source).stem if source else "", variation=i + 1)
         status = args.func(one)
         if status != 0:
             return status
