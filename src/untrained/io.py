@@ -213,3 +213,16 @@ def check_writable(path: str | os.PathLike) -> Path:
     except OSError as exc:
         raise UserError(f"output {p}: folder {p.parent} is not writable ({exc.strerror})") from None
     return p
+
+
+def load_alpha(path: str | os.PathLike) -> torch.Tensor | None:
+    """The alpha channel of an image file as ``(1, 1, H, W)`` in [0, 1], or ``None`` when it has
+    no transparency (repair reads the hole of an RGBA target from it: transparent = repair)."""
+    p = Path(path)
+    load_image(p)  # the same checks and one-line errors as any input
+    with Image.open(p) as img:
+        img = ImageOps.exif_transpose(img)
+        if img.mode not in ("RGBA", "LA", "PA") and not (img.mode == "P" and "transparency" in img.info):
+            return None
+        alpha = np.asarray(img.convert("RGBA"), dtype=np.float32)[..., 3] / 255.0
+    return torch.from_numpy(np.ascontiguousarray(alpha))[None, None]

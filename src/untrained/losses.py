@@ -417,3 +417,46 @@ class SpectrumLoss(nn.Module):
             spec = torch.fft.rfft2(centred)
             projected = torch.fft.irfft2(self.magnitude * torch.exp(1j * spec.angle()), s=image.shape[-2:]) + self.mean
         return (image - projected).pow(2).mean()
+
+
+# --- restricting a loss to a region (repair, expand) -------------------------------------------
+
+
+def region_features(features: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
+    """The features at the positions where *region* ``(H, W)`` (bool) is true, as a
+    ``(B, C, N, 1)`` column: Gram, SWD and content losses then see only those positions."""
+    _check_features(features)
+    if tuple(region.shape) != tuple(features.shape[-2:]):
+        raise ValueError(f"region {tuple(region.shape)} does not match features {tuple(features.shape[-2:])}")
+    index = region.flatten().nonzero().squeeze(1)
+    return features.flatten(2)[:, :, index].unsqueeze(-1)
+
+
+class RegionLoss(nn.Module):
+    """*loss* (any module over ``(B, C, H, W)`` features that ignores the layout of positions:
+    Gram, SWD) applied only to the positions where *region* is true — repair's hole and the band
+    around it, whose statistics are pulled towards those of the known part."""
+
+    def __init__(self, loss: nn.Module, region: torch.Tensor):
+        super().__init__()
+        self.loss = loss
+        self.register_buffer("region", region.bool())
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.loss(region_features(features, self.region))
+
+
+class SeamLoss(nn.Module):
+    """Squared differences of adjacent pixels inside a band ``(1, 1, H, W)`` (1 on the band):
+    the total variation of where a repaired hole meets the known pixels, so the fill continues
+    them instead of starting afresh at the boundary."""
+
+    def __init__(self, band: torch.Tensor):
+        super().__init__()
+        self.register_buffer("dy", (band[..., 1:, :] * band[..., :-1, :]).float())
+        self.register_buffer("dx", (band[..., :, 1:] * band[..., :, :-1]).float())
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        dy = (image[..., 1:, :] - image[..., :-1, :]).pow(2) * self.dy
+        dx = (image[..., :, 1:] - image[..., :, :-1]).pow(2) * self.dx
+        return (dy.sum() + dx.sum()) / (self.dy.sum() + self.dx.sum()).clamp_min(1)

@@ -14,12 +14,14 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import UserError
-from . import doodle, invert, nets, report, reproduce, score, style, sweep, texture
+from . import (doodle, enhance, expand, invert, mashup, nets, remake, repair, report, reproduce,
+               score, serve, style, sweep, texture, variations)
 from .memory import retain_freed_memory
 from .args import Parser, finite, parse_counts, parse_layers, parse_size, parse_weights
 from .progress import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USER
 
-COMMANDS = (texture, invert, style, doodle, score, sweep, reproduce, report, nets)
+COMMANDS = (texture, invert, style, doodle, repair, expand, enhance, remake, mashup, score, sweep,
+            reproduce, report, nets, serve)
 
 __all__ = ["EXIT_BUG", "EXIT_INTERRUPTED", "EXIT_USER", "build_parser", "finite", "main",
            "parse_counts", "parse_layers", "parse_size", "parse_weights"]
@@ -50,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         retain_freed_memory()
         # deterministic cuBLAS (issue #18): read when CUDA starts, so set before any work
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        return args.func(args)
+        return variations.run(args)
     except UserError as exc:
         if debug:
             raise

@@ -246,7 +246,11 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("output")
     g.add_argument("-o", "--output",
                    help="output PNG (default: <input>_<task>.png); the config goes beside it "
-                        "as .json")
+                        "as .json; a template may name {command} {source} {seed} {size} "
+                        "{variation}")
+    g.add_argument("--variations", type=int, default=1, metavar="N",
+                   help="N outputs with seeds SEED, SEED+1, … (default 1); name them with -o "
+                        "'out/{source}_{variation}.png' (default <input>_<task>_{variation}.png)")
     g.add_argument("--save-every", type=int, default=0, metavar="N",
                    help="also save a frame every N evaluations into <output>_frames/")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
