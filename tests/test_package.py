@@ -60,7 +60,7 @@ def test_the_wheel_ships_the_examples_and_recipes(installed):
             "'site-packages' in str(p))")
     out = _run([str(installed / "python"), "-c", code], cwd="/")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["['ink.jpg',", "'water.jpg']", "14", "True"]
+    assert out.stdout.split() == ["['brick.jpg',", "'grass.jpg',", "'gravel.jpg',", "'ink.jpg',", "'water.jpg']", "14", "True"]
 
 
 def test_a_quick_recipe_runs_from_another_folder(installed, tmp_path):

@@ -83,7 +83,7 @@ def test_tutorial_gram_scale_divides_by_channels_squared():
     from untrained.synth.style import StyleProblem
 
     content, style_image = _pair()
-    cfg = StyleConfig(content_weight=0, style_weight=1e6, gram_scale="tutorial").resolved((32, 32), (40, 40))
+    cfg = StyleConfig(content_weight=0, style_weight=1e6, gram_scale="tutorial", loss="gram").resolved((32, 32), (40, 40))
     terms = {t.name: t.weight for t in StyleProblem(content, style_image, cfg).objective((32, 32), 1.0).terms}
     assert terms["gram:conv_1"] == pytest.approx(1e6 / 64**2) and terms["gram:conv_5"] == pytest.approx(1e6 / 256**2)
 

@@ -537,7 +537,7 @@ def texture_scores(output: torch.Tensor, reference: torch.Tensor, device: torch.
     }
 
 
-def _grey(image: torch.Tensor, side: int) -> torch.Tensor:
+def _small_grey(image: torch.Tensor, side: int) -> torch.Tensor:
     """*image* resized to *side* px on its shorter side, as three equal luminance channels."""
     h, w = image.shape[-2:]
     f = side / min(h, w)
@@ -560,7 +560,7 @@ def style_scores(output: torch.Tensor, content: torch.Tensor, style: torch.Tenso
     content = resize(content, (h, w))
     return {
         "score": score(out, reference),
-        "content_ssim": ssim(_grey(out, 64), _grey(content, 64)),
+        "content_ssim": ssim(_small_grey(out, 64), _small_grey(content, 64)),
         "content_edges": edge_correlation(out, content),
     }
 
