@@ -29,8 +29,10 @@ from .loop import UNSET_DEFAULTS, Iterate, OptimConfig, Result, Synthesis, scale
 #: U(±0.1) draw with reflect padding, the old default, gave blotches, stripes and a frame of
 #: different border pixels on many seeds (median score 0.106 at 128², 0.099 at 256²); binary
 #: weights give every filter the same norm and 3× the uniform draw's variance against the 0.5
-#: bias, and zero padding removes the frame: median 0.091 at 128², 0.067 at 256², worst seed
-#: ≤ 1.27× its exemplar's median.  Kaiming-normal or orthogonal weights with zero bias scored
+#: bias, and zero padding removes the outer frame of different border pixels (``metrics.border``
+#: on gravel 6.1 → 1.3–1.9): median 0.091 at 128², 0.067 at 256², worst seed ≤ 1.27× its
+#: exemplar's median.  A faint rectangle 8–10 px inside the edge remains visible on ink and water
+#: at 256² (README, Textures).  Kaiming-normal or orthogonal weights with zero bias scored
 #: worse with this schedule (0.140, 0.127 at 128²).  ``--quality high`` uses full width.
 DEFAULT_NETS = {"gram": {"net": "vgg19", "width": 0.5, "weights": "binary:0.1", "padding": "zeros"},
                 "swd": {"net": "vgg19", "width": 0.5, "weights": "binary:0.1", "padding": "zeros"},
