@@ -384,14 +384,12 @@ class Synthesis:
             if value < self.best_loss:
                 self.best_loss, self.best_image = value, x.detach().clone()
                 self._resume = (s, self.best_image)
-            self.history.append(
-                {"scale": s, "step": step, "evaluation": self.evaluations, "loss": value,
-                 **{k: float(v.detach()) for k, v in terms.items()}}
-            )
+            values = {k: float(v.detach()) for k, v in terms.items()}  # one read (a sync on a GPU)
+            self.history.append({"scale": s, "step": step, "evaluation": self.evaluations, "loss": value,
+                                 **values})
             if self.callback is not None:
                 self.callback(Iterate(s, len(self.sizes), size, step, self.evaluations, value,
-                                      {k: float(v.detach()) for k, v in terms.items()},
-                                      x.detach().clone()))  # a snapshot, not the live tensor
+                                      dict(values), x.detach().clone()))  # a snapshot, not the live tensor
             return loss
 
         quasi_newton = self.optim.optimizer == "lbfgs"
