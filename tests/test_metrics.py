@@ -225,3 +225,23 @@ def test_region_swd_compares_each_region_with_its_own_counterpart():
     swapped = M.region_swd(output, out_masks.flip(0), style, style_masks)
     assert len(right) == 2 and all(d == d for d in right)
     assert all(s > 4 * r for r, s in zip(right, swapped))
+
+
+def test_frame_flags_streaks_along_an_edge_a_few_pixels_inside(crops):
+    """Issue 15's inner rectangle: rows 8–10 px inside the top and bottom edges that run along
+    them (and the same along the left and right edges)."""
+    a, b = crops
+    streaked = b.clone()
+    for light, dark in ((9, 8), (-10, -9)):  # a light row, then a dark one, near each edge
+        streaked[..., light, :] = (streaked[..., light, :] + 0.2).clamp(0, 1)
+        streaked[..., dark, :] = (streaked[..., dark, :] - 0.2).clamp(0, 1)
+    sideways = streaked.transpose(-1, -2)  # the same streaks along the left and right edges
+    assert M.frame(a) < 4 and M.frame(b) < 4
+    assert M.frame(streaked) > 2 * M.frame(b)
+    assert M.frame(sideways) > 2 * M.frame(b.transpose(-1, -2))
+    assert M.border(streaked) < 1.5 * M.border(b)  # the outer 4-px strips do not see it
+
+
+def test_frame_refuses_images_too_small_for_its_depth():
+    with pytest.raises(ValueError, match="at least"):
+        M.frame(torch.rand(1, 3, 40, 40), depth=12)

@@ -11,8 +11,9 @@ Every metric works from the images alone or from held-out random networks:
 * :func:`copy_fraction` — share of the output that is a verbatim copy of an exemplar region;
 * :func:`psnr`, :func:`ssim` (kornia), :func:`relative_feature_error` for inversions;
 * :func:`diversity` — how different outputs of several seeds are from each other;
-* :func:`border`, :func:`grid`, :func:`blotches` — artefacts (issue 15): a frame of border pixels
-  unlike the interior, excess power at periods 2 and 4 px, large-scale blotches.
+* :func:`border`, :func:`frame`, :func:`grid`, :func:`blotches` — artefacts (issue 15): a frame of
+  border pixels unlike the interior, streaks along the edges a few pixels inside, excess power at
+  periods 2 and 4 px, large-scale blotches.
 * :func:`region_swd` — the patch-statistics distance of each region of a Neural Doodle against
   the same region of the style image.
 
@@ -208,6 +209,37 @@ def border(image: torch.Tensor, width: int = 4) -> float:
     edge = max(rows[0], rows[-1], cols[0], cols[-1])
     inner = rows[1:-1] + cols[1:-1]
     return edge / max(sum(inner) / len(inner), 1e-6)
+
+
+def frame(image: torch.Tensor, depth: int = 12) -> float:
+    """Structure aligned with the border within *depth* px of it (issue 15's inner rectangle):
+    streaks parallel to an edge, a few pixels inside it, that :func:`border`'s outer strips miss.
+
+    For each pair of rows at the same distance from the top and bottom edges, the log ratio of
+    the mean vertical to the mean horizontal grey-level difference says how much the pair's
+    structure runs along the rows; columns likewise.  Each near-edge pair's value becomes a
+    z-score against the pairs deeper inside, and the result is the largest |z|.  On photos and
+    clean outputs it is the spread of a maximum of 2·*depth* z-scores (the bundled and shared
+    exemplars at 256²: 1.1–4.8 — photos have some aligned structure of their own); the README's
+    seed-0 ink texture of issue 15's first round, with streaks along its bottom and left edges:
+    8.5.  Faint streaks on one edge can stay below the photos' spread."""
+    g = _grey(image)
+    h, w = g.shape
+    if min(h, w) < 4 * depth + 4:
+        raise ValueError(f"frame: the image ({w}×{h}) must be at least {4 * depth + 4} px a side for depth {depth}")
+    dy = (g[1:, :-1] - g[:-1, :-1]).abs()  # (h-1, w-1): vertical and horizontal differences
+    dx = (g[:-1, 1:] - g[:-1, :-1]).abs()
+    eps = 1e-4
+    worst = 0.0
+    for along, across in ((dy, dx), (dx.T, dy.T)):  # row pairs, then column pairs
+        n = along.shape[0]
+        pair = torch.stack([along[:n // 2], along.flip(0)[:n // 2]]).mean(0).mean(1)
+        other = torch.stack([across[:n // 2], across.flip(0)[:n // 2]]).mean(0).mean(1)
+        ratio = ((pair + eps) / (other + eps)).log()
+        inner = ratio[depth:]
+        z = (ratio[:depth] - inner.mean()) / (inner.std() + 1e-6)
+        worst = max(worst, float(z.abs().max()))
+    return worst
 
 
 def _period_power(g: torch.Tensor, period: int, reach: int) -> torch.Tensor:
@@ -531,6 +563,7 @@ def texture_scores(output: torch.Tensor, reference: torch.Tensor, device: torch.
         "gram_random": gram_random(output, reference, device),
         "copy": copy_fraction(output, reference),
         "border": border(output, max(1, min(4, min(output.shape[-2:]) // 6))),
+        "frame": frame(output, max(1, min(12, (min(output.shape[-2:]) - 4) // 4))),
         "grid2": grid(output, reference, 2),
         "grid4": grid(output, reference, 4),
         "blotches": blotches(output, reference),
