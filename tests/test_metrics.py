@@ -124,7 +124,7 @@ def test_cli_score_json_and_table(tmp_path, crops, capsys):
     save_image(tmp_path / "b.png", b)
     assert main(["score", str(tmp_path / "b.png"), str(tmp_path / "a.png")]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"score", "swd", "spectrum", "color", "gram_random", "copy", "border", "grid2", "grid4", "blotches"}
+    assert set(out) == {"score", "swd", "spectrum", "color", "gram_random", "copy", "border", "frame", "grid2", "grid4", "blotches"}
     assert main(["score", str(tmp_path / "a.png"), str(tmp_path / "a.png"), "--task", "invert", "--layer", "conv2_1", "--table"]) == 0
     table = capsys.readouterr().out
     assert "relative_feature_error" in table and "psnr" in table
