@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_quality.py [--methods default high baseline] [--sizes 128 256 512]
         [--seeds 1 2 3 4 5] [--exemplars ink water gravel ...] [--results benchmarks/results/quality.json]
-        [--merge OTHER.json ...] [--report-only] [--threads 1]
+        [--merge OTHER.json ...] [--report-only] [--readme] [--threads 1]
 
 Methods:
 
@@ -146,6 +146,34 @@ def report(results: dict, sizes: list[int] | None = None) -> None:
         print(f"- {exemplar} {size}²: " + "; ".join(notes))
 
 
+def readme_table(results: dict) -> None:
+    """The README's table: one row per exemplar, one column per size × method present, each cell
+    the median / worst score over seeds, and a last row of median times (CPU seconds where every
+    cell has them, else wall seconds)."""
+    cells: dict[tuple[int, str], dict[str, list[dict]]] = {}
+    for k, v in results.items():
+        method, exemplar, size, _ = k.split("|")
+        cells.setdefault((int(size), method), {}).setdefault(exemplar, []).append(v)
+    columns = sorted(cells, key=lambda c: (c[0], ["default", "high", "baseline"].index(c[1])
+                                           if c[1] in ("default", "high", "baseline") else 9, c[1]))
+    exemplars = sorted({e for c in cells.values() for e in c})
+    print("| exemplar | " + " | ".join(f"{size}² {method}" for size, method in columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for e in exemplars:
+        row = []
+        for c in columns:
+            rs = cells[c].get(e)
+            scores = [r["score"] for r in rs] if rs else []
+            row.append(f"{statistics.median(scores):.3f} / {max(scores):.3f} ({len(scores)})" if scores else "—")
+        print(f"| {e} | " + " | ".join(row) + " |")
+    times = []
+    for c in columns:
+        rs = [r for group in cells[c].values() for r in group]
+        field = "cpu_seconds" if all("cpu_seconds" in r for r in rs) else "seconds"
+        times.append(f"{statistics.median(r[field] for r in rs):.1f} s{' CPU' if field == 'cpu_seconds' else ''}")
+    print("| median time | " + " | ".join(times) + " |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--methods", nargs="+", default=["default", "high", "baseline"])
@@ -156,6 +184,8 @@ def main() -> None:
     ap.add_argument("--merge", nargs="*", type=Path, default=[], help="other results files to fold in first")
     ap.add_argument("--report-only", action="store_true", help="print the table of what the results hold; run nothing")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    ap.add_argument("--readme", action="store_true",
+                    help="also print the README's table (median / worst score and seed count per exemplar × size × method)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -185,6 +215,9 @@ def main() -> None:
                         save(args.results, results)
                         print(f"{k}: score {results[k]['score']:.3f}, {results[k]['seconds']:.1f} s", file=sys.stderr)
     report(results, args.sizes if not args.report_only else None)
+    if args.readme:
+        print()
+        readme_table(results)
 
 
 if __name__ == "__main__":
