@@ -152,15 +152,16 @@ def net_from_args(args: argparse.Namespace, default, base=None):
 
 def _caps_default(caps: tuple[int, ...] | None) -> str:
     if caps is None:
-        from ..synth.texture import (FAST_EVALUATIONS, LARGE_EVALUATIONS, LARGE_OUTPUT,
-                                     SMALL_EVALUATIONS, SMALL_OUTPUT)
+        from ..synth.texture import (FAST_EVALUATIONS, HUGE_EVALUATIONS, HUGE_OUTPUT, LARGE_EVALUATIONS,
+                                     LARGE_OUTPUT, SMALL_EVALUATIONS, SMALL_OUTPUT)
 
         def counts(caps):
             return ",".join(map(str, caps))
 
         return (f"{counts(FAST_EVALUATIONS)}; {counts(SMALL_EVALUATIONS)} up to "
                 f"{int(SMALL_OUTPUT ** 0.5)}², {counts(LARGE_EVALUATIONS)} above "
-                f"{int(LARGE_OUTPUT ** 0.5)}² pixels; none when --iterations or "
+                f"{int(LARGE_OUTPUT ** 0.5)}², {counts(HUGE_EVALUATIONS)} above "
+                f"{int(HUGE_OUTPUT ** 0.5)}² pixels; none when --iterations or "
                 "--lbfgs-max-iter is given")
     return ",".join(map(str, caps)) or "none"
 

@@ -52,17 +52,27 @@ INITS = ("noise", "mean")
 #: (60, 30) 60 s, 0.074.  At 128² evaluations are cheap and 100 instead of 60 lowered the median
 #: over seeds 1–5 × 8 exemplars from 0.091 to 0.088 (gravel 0.112 → 0.106, below the strong
 #: baseline's 0.109) for 1.4× the time (issue 15).
+#: Above :data:`HUGE_OUTPUT` (2048²) all three scales are capped, the finest at 10: one 4096²
+#: evaluation (tiled) costs ~100 CPU-seconds here, and (60, 30, 10) made a 4096² ink texture in
+#: 18 CPU-minutes at a peak of 17.6 GiB (README, GPU and large outputs) where (60, 30) would
+#: have run 100 + 60 + 30 evaluations, about three times as long.
 SMALL_EVALUATIONS = (100,)
 FAST_EVALUATIONS = (60,)
 LARGE_EVALUATIONS = (60, 30)
+HUGE_EVALUATIONS = (60, 30, 10)
 SMALL_OUTPUT = 128 * 128
 LARGE_OUTPUT = 512 * 512
+HUGE_OUTPUT = 2048 * 2048
 
 
 def fast_evaluations(size: tuple[int, int]) -> tuple[int, ...]:
     """The default evaluation caps of the finest scales for an output of *size* (H, W)."""
     pixels = size[0] * size[1]
-    return SMALL_EVALUATIONS if pixels <= SMALL_OUTPUT else LARGE_EVALUATIONS if pixels > LARGE_OUTPUT else FAST_EVALUATIONS
+    if pixels <= SMALL_OUTPUT:
+        return SMALL_EVALUATIONS
+    if pixels <= LARGE_OUTPUT:
+        return FAST_EVALUATIONS
+    return LARGE_EVALUATIONS if pixels <= HUGE_OUTPUT else HUGE_EVALUATIONS
 
 
 @dataclass(frozen=True)
