@@ -148,8 +148,8 @@ def report(results: dict, sizes: list[int] | None = None) -> None:
 
 def readme_table(results: dict) -> None:
     """The README's table: one row per exemplar, one column per size × method present, each cell
-    the median / worst score over seeds, and a last row of median times (CPU seconds where every
-    cell has them, else wall seconds)."""
+    the median / worst score over seeds, and a last row of median times (CPU seconds over the
+    cells that have them, else wall seconds)."""
     cells: dict[tuple[int, str], dict[str, list[dict]]] = {}
     for k, v in results.items():
         method, exemplar, size, _ = k.split("|")
@@ -169,8 +169,8 @@ def readme_table(results: dict) -> None:
     times = []
     for c in columns:
         rs = [r for group in cells[c].values() for r in group]
-        field = "cpu_seconds" if all("cpu_seconds" in r for r in rs) else "seconds"
-        times.append(f"{statistics.median(r[field] for r in rs):.1f} s{' CPU' if field == 'cpu_seconds' else ''}")
+        cpu = [r["cpu_seconds"] for r in rs if "cpu_seconds" in r]  # older cells have wall time only
+        times.append(f"{statistics.median(cpu):.1f} s CPU" if cpu else f"{statistics.median(r['seconds'] for r in rs):.1f} s")
     print("| median time | " + " | ".join(times) + " |")
 
 
