@@ -153,3 +153,21 @@ def test_cli_style_bad_values_are_one_line_errors(pair_files, tmp_path, capsys, 
     lines = [line for line in err.strip().splitlines() if line]
     assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith("untrained: error:") and fragment in lines[0], lines[0]
+
+
+def test_explicit_counts_win_over_the_style_caps():
+    """The default caps apply only when no count was given (the flag rule, as texture's)."""
+    from dataclasses import replace
+
+    from untrained.synth.style import DEFAULT_ITERATIONS, default_caps
+
+    default = StyleConfig().resolved((512, 512), (400, 400)).optim
+    assert default.iterations == DEFAULT_ITERATIONS and default.scale_evaluations == default_caps((512, 512), 3)
+    assert default.max_evaluations() < DEFAULT_ITERATIONS * 20 * 3  # the caps bite
+    for given in (dict(iterations=30), dict(lbfgs_max_iter=50)):
+        optim = replace(StyleConfig().optim, **given)
+        resolved = StyleConfig(optim=optim).resolved((512, 512), (400, 400)).optim
+        assert resolved.scale_evaluations == ()
+        assert resolved.max_evaluations() == resolved.iterations * resolved.lbfgs_max_iter * 3
+    capped = StyleConfig(optim=replace(StyleConfig().optim, iterations=30, scale_evaluations=(7,)))
+    assert capped.resolved((64, 64), (64, 64)).optim.evaluation_cap(2, 3) == 7  # explicit caps too

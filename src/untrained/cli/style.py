@@ -48,7 +48,7 @@ def style_scale(text: str) -> float | str:
 
 
 def add_parser(sub) -> None:
-    from ..synth.style import StyleConfig
+    from ..synth.style import CAP_EVALUATIONS, CAP_PIXELS, DEFAULT_ITERATIONS, StyleConfig
 
     p = sub.add_parser("style", allow_abbrev=False,
                        help="style transfer: CONTENT repainted in the style of STYLE (Gatys; "
@@ -90,4 +90,8 @@ def add_parser(sub) -> None:
     p.add_argument("--palette", default=None,
                    help="match (default): give the content the style's colours before painting; "
                         "none: start from the content's own colours")
-    add_task_common(p, StyleConfig().optim, run, seed_default=None)
+    add_task_common(p, StyleConfig().optim, run, seed_default=None, unset_text={
+        "iterations": str(DEFAULT_ITERATIONS),
+        "scale_evaluations": f"at most {CAP_EVALUATIONS} a scale and {CAP_PIXELS // (512 * 512)}·512² "
+                             "pixel-evaluations, e.g. 150,48,12 for 512²; none when --iterations or "
+                             "--lbfgs-max-iter is given"})

@@ -44,6 +44,8 @@ PALETTES = ("none", "match")
 #: one before (a 512² evaluation costs 16× a 128² one) and the coarse scales, where the style's
 #: large structure forms, get the most evaluations: 150 / 48 / 12 for a 512² output.
 CAP_EVALUATIONS, CAP_PIXELS = 150, 12 * 512 * 512
+#: L-BFGS steps per scale when the user gives no count (the caps above bound them).
+DEFAULT_ITERATIONS = 8
 
 
 def default_caps(size: tuple[int, int], scales: int) -> tuple[int, ...]:
@@ -63,7 +65,8 @@ class StyleConfig:
     style weight 1 and content weight 0.3 (relative); the style image
     resized to the output's area (``style_scale=1``) and three coarse-to-fine scales, so its
     strokes keep their share of the picture whatever the two images' pixel sizes; evaluations
-    capped by scale size (:func:`default_caps`, ``optim.scale_evaluations=None``).  The papers'
+    capped by scale size (:func:`default_caps`, ``optim.scale_evaluations=None``) unless the user
+    sets ``iterations`` or ``lbfgs_max_iter``: an explicit count is run as given.  The papers'
     setups are presets (:data:`STYLE_PRESETS`).
     """
 
@@ -85,7 +88,7 @@ class StyleConfig:
     preserve_color: str = "none"
     style_blend: tuple[float, ...] = ()
     spectrum_weight: float = 1.0
-    optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=8, scales=3, scale_evaluations=None,
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=None, scales=3, scale_evaluations=None,
                                                                    channels_last=True))
     seed: int = 0
 
@@ -106,8 +109,12 @@ class StyleConfig:
         style_layers = tuple(self.style_layers) or self.net.style_layers
         check_net(self.net, content_layers, style_layers)
         optim = self.optim
-        if optim.scale_evaluations is None:
-            optim = dataclasses.replace(optim, scale_evaluations=default_caps(size, optim.scales or UNSET_DEFAULTS["scales"]))
+        if optim.scale_evaluations is None:  # cap by scale size only when the user set no evaluation count
+            counted = optim.iterations is not None or optim.lbfgs_max_iter is not None
+            optim = dataclasses.replace(optim, scale_evaluations=() if counted else
+                                        default_caps(size, optim.scales or UNSET_DEFAULTS["scales"]))
+        if optim.iterations is None:
+            optim = dataclasses.replace(optim, iterations=DEFAULT_ITERATIONS)
         cfg = dataclasses.replace(
             self, size=size, content_layers=content_layers, style_layers=style_layers,
             optim=optim.resolved(size), content_weight=finite_nonneg(self.content_weight, "content weight"),
