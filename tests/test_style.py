@@ -96,6 +96,18 @@ def test_style_scores_rank_a_stylised_image_between_content_and_style():
     assert set(own) == {"score", "content_ssim", "content_edges"}
 
 
+def test_evaluate_style_and_style_scores_share_one_content_ssim():
+    """One definition (64-px grey): a blur the full-resolution SSIM would punish hardly moves it."""
+    import torch.nn.functional as F
+
+    content, style_image = _pair()
+    big = F.interpolate(content, size=(128, 128), mode="bilinear", align_corners=False)
+    grainy = (big + 0.3 * (torch.rand(big.shape, generator=torch.Generator().manual_seed(1)) - 0.5)).clamp(0, 1)
+    via_evaluate = M.evaluate(grainy, style_image, "style", content=big)["content_ssim"]
+    assert via_evaluate == pytest.approx(M.style_scores(grainy, big, style_image)["content_ssim"], abs=1e-6)
+    assert via_evaluate > M.ssim(grainy, big) + 0.1  # not the full-resolution SSIM
+
+
 # --- command line -------------------------------------------------------------------------------
 
 CLI_QUICK = ["--iterations", "1", "--scales", "1", "--lbfgs-max-iter", "3", "--quiet"]
