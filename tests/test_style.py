@@ -96,6 +96,18 @@ def test_style_scores_rank_a_stylised_image_between_content_and_style():
     assert set(own) == {"score", "content_ssim", "content_edges"}
 
 
+def test_evaluate_style_and_style_scores_share_one_content_ssim():
+    """One definition (64-px grey): a blur the full-resolution SSIM would punish hardly moves it."""
+    import torch.nn.functional as F
+
+    content, style_image = _pair()
+    big = F.interpolate(content, size=(128, 128), mode="bilinear", align_corners=False)
+    grainy = (big + 0.3 * (torch.rand(big.shape, generator=torch.Generator().manual_seed(1)) - 0.5)).clamp(0, 1)
+    via_evaluate = M.evaluate(grainy, style_image, "style", content=big)["content_ssim"]
+    assert via_evaluate == pytest.approx(M.style_scores(grainy, big, style_image)["content_ssim"], abs=1e-6)
+    assert via_evaluate > M.ssim(grainy, big) + 0.1  # not the full-resolution SSIM
+
+
 # --- command line -------------------------------------------------------------------------------
 
 CLI_QUICK = ["--iterations", "1", "--scales", "1", "--lbfgs-max-iter", "3", "--quiet"]
@@ -153,3 +165,21 @@ def test_cli_style_bad_values_are_one_line_errors(pair_files, tmp_path, capsys, 
     lines = [line for line in err.strip().splitlines() if line]
     assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith("untrained: error:") and fragment in lines[0], lines[0]
+
+
+def test_explicit_counts_win_over_the_style_caps():
+    """The default caps apply only when no count was given (the flag rule, as texture's)."""
+    from dataclasses import replace
+
+    from untrained.synth.style import DEFAULT_ITERATIONS, default_caps
+
+    default = StyleConfig().resolved((512, 512), (400, 400)).optim
+    assert default.iterations == DEFAULT_ITERATIONS and default.scale_evaluations == default_caps((512, 512), 3)
+    assert default.max_evaluations() < DEFAULT_ITERATIONS * 20 * 3  # the caps bite
+    for given in (dict(iterations=30), dict(lbfgs_max_iter=50)):
+        optim = replace(StyleConfig().optim, **given)
+        resolved = StyleConfig(optim=optim).resolved((512, 512), (400, 400)).optim
+        assert resolved.scale_evaluations == ()
+        assert resolved.max_evaluations() == resolved.iterations * resolved.lbfgs_max_iter * 3
+    capped = StyleConfig(optim=replace(StyleConfig().optim, iterations=30, scale_evaluations=(7,)))
+    assert capped.resolved((64, 64), (64, 64)).optim.evaluation_cap(2, 3) == 7  # explicit caps too

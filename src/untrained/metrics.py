@@ -578,6 +578,13 @@ def _small_grey(image: torch.Tensor, side: int) -> torch.Tensor:
     return grey(small).expand(-1, 3, -1, -1)
 
 
+def content_ssim(output: torch.Tensor, content: torch.Tensor) -> float:
+    """How much of the content's layout a style transfer keeps: :func:`ssim` of 64-px grey
+    versions (the layout, not the colours or the fine texture the style repaints)."""
+    out, content = _image(output), _image(content, "content")
+    return ssim(_small_grey(out, 64), _small_grey(resize(content, tuple(out.shape[-2:])), 64))
+
+
 def style_scores(output: torch.Tensor, content: torch.Tensor, style: torch.Tensor) -> dict[str, float]:
     """How much style and how much content a style transfer's *output* has (issue 16).
 
@@ -593,7 +600,7 @@ def style_scores(output: torch.Tensor, content: torch.Tensor, style: torch.Tenso
     content = resize(content, (h, w))
     return {
         "score": score(out, reference),
-        "content_ssim": ssim(_small_grey(out, 64), _small_grey(content, 64)),
+        "content_ssim": content_ssim(out, content),
         "content_edges": edge_correlation(out, content),
     }
 
@@ -618,7 +625,7 @@ def evaluate(output: torch.Tensor, reference: torch.Tensor, task: str = "texture
     if task == "style":
         out = texture_scores(output, reference, device)
         if content is not None:
-            out["content_ssim"] = ssim(output, content)
+            out["content_ssim"] = content_ssim(output, content)
             out["content_edges"] = edge_correlation(output, content)
         return out
     raise ValueError(f"unknown task {task!r}; choose from texture, invert, style")

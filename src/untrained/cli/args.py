@@ -150,7 +150,9 @@ def net_from_args(args: argparse.Namespace, default, base=None):
 # --- optimisation, output and executor flags ------------------------------------------------
 
 
-def _caps_default(caps: tuple[int, ...] | None) -> str:
+def _caps_default(caps: tuple[int, ...] | None, text: dict[str, str] | None = None) -> str:
+    if caps is None and text and "scale_evaluations" in text:
+        return text["scale_evaluations"]
     if caps is None:
         from ..synth.texture import (FAST_EVALUATIONS, HUGE_EVALUATIONS, HUGE_OUTPUT, LARGE_EVALUATIONS,
                                      LARGE_OUTPUT, SMALL_EVALUATIONS, SMALL_OUTPUT)
@@ -166,25 +168,29 @@ def _caps_default(caps: tuple[int, ...] | None) -> str:
     return ",".join(map(str, caps)) or "none"
 
 
-def _unset(defaults: OptimConfig, name: str) -> str:
-    """The help text's default of count *name*: the task's, or what fills it when unset."""
+def _unset(defaults: OptimConfig, name: str, text: dict[str, str] | None = None) -> str:
+    """The help text's default of count *name*: the task's, its own words for an adaptive
+    default (*text*), or what fills it when unset."""
     from ..synth.loop import UNSET_DEFAULTS
 
     value = getattr(defaults, name)
     if value is not None:
         return str(value)
+    if text and name in text:
+        return text[name]
     if name == "scales":
         return f"{UNSET_DEFAULTS[name]}, fewer for small inputs"
     return str(UNSET_DEFAULTS[name])
 
 
 def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
-                   seed_default: int | None = 0) -> None:
+                   seed_default: int | None = 0, unset_text: dict[str, str] | None = None) -> None:
     """Flags of the optimisation loop (shared by every task); unset flags keep *defaults*.
-    Each flag's destination is the :class:`OptimConfig` field it sets."""
+    Each flag's destination is the :class:`OptimConfig` field it sets; *unset_text* words the
+    help's default of a count the task fills adaptively."""
     g = p.add_argument_group("optimisation")
     g.add_argument("--iterations", type=int, default=None,
-                   help=f"optimiser steps per scale (default {_unset(defaults, 'iterations')}); "
+                   help=f"optimiser steps per scale (default {_unset(defaults, 'iterations', unset_text)}); "
                         "an L-BFGS step is up to --lbfgs-max-iter evaluations")
     g.add_argument("--scales", "--phases", dest="scales", type=int, default=None,
                    help="coarse-to-fine scales, each half the next "
@@ -199,7 +205,7 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
     g.add_argument("--scale-evaluations", type=parse_counts, default=None, metavar="N[,N…]",
                    help="cap the evaluations of the finest scales, finest last, e.g. 100,60; "
                         "'none' for no cap "
-                        f"(default {_caps_default(defaults.scale_evaluations)})")
+                        f"(default {_caps_default(defaults.scale_evaluations, unset_text)})")
     g.add_argument("--plateau", type=finite, default=None, metavar="F",
                    help="end a scale when an L-BFGS step lowers the loss by less than this "
                         "fraction (default off)")
@@ -269,10 +275,10 @@ def add_debug(p: argparse.ArgumentParser) -> None:
 
 
 def add_task_common(p: argparse.ArgumentParser, optim: OptimConfig, func,
-                    seed_default: int | None = 0) -> None:
+                    seed_default: int | None = 0, unset_text: dict[str, str] | None = None) -> None:
     """The flags every synthesis task shares (network, optimisation, output) and its handler."""
     add_net_args(p)
-    add_optim_args(p, optim, seed_default)
+    add_optim_args(p, optim, seed_default, unset_text)
     add_output_args(p)
     add_device(p)
     add_debug(p)

@@ -48,7 +48,7 @@ def style_scale(text: str) -> float | str:
 
 
 def add_parser(sub) -> None:
-    from ..synth.style import StyleConfig
+    from ..synth.style import CAP_EVALUATIONS, CAP_PIXELS, DEFAULT_ITERATIONS, StyleConfig
 
     p = sub.add_parser("style", allow_abbrev=False,
                        help="style transfer: CONTENT repainted in the style of STYLE (Gatys; "
@@ -63,7 +63,8 @@ def add_parser(sub) -> None:
                    help="weight of a +spectrum term (default 1)")
     p.add_argument("--preset",
                    help="a paper's setup: du2020 (vgg19-tutorial, β/α = 1e6, 20 L-BFGS steps, "
-                        "content conv_1)")
+                        "content conv_1) or he2016 (σ = 0.015 VGG-19, content conv4_2, style "
+                        "conv1_1…conv5_1, automatic weights)")
     p.add_argument("--size", type=parse_size, default=None,
                    help="output WIDTHxHEIGHT (default: the content's size)")
     p.add_argument("--content-layers", type=parse_layers, default=None,
@@ -71,13 +72,14 @@ def add_parser(sub) -> None:
     p.add_argument("--style-layers", type=parse_layers, default=None,
                    help="default: the net's (conv_1…conv_5 on vgg19-tutorial)")
     p.add_argument("--content-weight", type=finite, default=None,
-                   help="α (default 1; 0 = Du §4's no content loss)")
+                   help="α, relative to the style weight after He et al.'s automatic weights "
+                        "(default 0.05; 0 = Du §4's no content loss)")
     p.add_argument("--style-weight", type=finite, default=None,
-                   help="β (default 1e6, raw as in the tutorial; relative with --normalize)")
+                   help="β (default 1, relative with --normalize; du2020: 1e6 raw, as in the tutorial)")
     p.add_argument("--smoothness", type=finite, default=None,
                    help="total-variation weight (default 0)")
     p.add_argument("--loss", default=None,
-                   help="gram (default), patch or swd, optionally +spectrum")
+                   help="swd (default), gram or patch, optionally +spectrum")
     p.add_argument("--variety", type=finite, default=None, help="patch loss variety")
     p.add_argument("--init", default=None, help="content (default), noise or style")
     p.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=None,
@@ -90,4 +92,8 @@ def add_parser(sub) -> None:
     p.add_argument("--palette", default=None,
                    help="match (default): give the content the style's colours before painting; "
                         "none: start from the content's own colours")
-    add_task_common(p, StyleConfig().optim, run, seed_default=None)
+    add_task_common(p, StyleConfig().optim, run, seed_default=None, unset_text={
+        "iterations": str(DEFAULT_ITERATIONS),
+        "scale_evaluations": f"at most {CAP_EVALUATIONS} a scale and {CAP_PIXELS // (512 * 512)}·512² "
+                             "pixel-evaluations, e.g. 96,24,6 for 512²; none when --iterations or "
+                             "--lbfgs-max-iter is given"})
