@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from untrained.losses import GramLoss, RegionGramLoss, TVLoss, gram_loss, gram_matrix, tv_loss
+from untrained.losses import GramLoss, RegionGramLoss, TVLoss, gram_loss, gram_matrix, sort_last, tv_loss
 from untrained.nets import build, preset
 
 
@@ -112,3 +112,25 @@ def test_region_gram_loss_sees_which_region_holds_which_statistics():
     loss = RegionGramLoss(style, left, left)
     assert float(loss(style)) == pytest.approx(0, abs=1e-9)
     assert float(loss(torch.cat([b, a], dim=-1))) > 1.0  # the regions' statistics swapped
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_sort_last_gives_sorts_values_for_every_sign_and_magnitude(dtype):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 257, generator=g, dtype=dtype) * torch.logspace(-30, 30, 257, dtype=dtype)
+    x[0, 0, :4] = torch.tensor([0.0, -0.0, -1e-38, 1e-38], dtype=dtype)  # zeros and tiny numbers of both signs
+    assert torch.equal(sort_last(x), x.sort(dim=-1).values)
+
+
+def test_sort_last_has_sorts_gradient():
+    x = torch.randn(2, 9, dtype=torch.float64, generator=torch.Generator().manual_seed(1), requires_grad=True)
+    weights = torch.arange(9, dtype=torch.float64)
+    (g,) = torch.autograd.grad((sort_last(x) * weights).sum(), x)
+    (h,) = torch.autograd.grad((x.sort(dim=-1).values * weights).sum(), x)
+    assert torch.equal(g, h)
+    assert torch.autograd.gradcheck(lambda t: sort_last(t).pow(2).cumsum(-1), (x,))
+
+
+def test_sort_last_leaves_nans_where_sort_puts_them():
+    x = torch.tensor([[3.0, float("nan"), -1.0, 2.0]])
+    assert torch.equal(sort_last(x)[:, :3], torch.tensor([[-1.0, 2.0, 3.0]])) and sort_last(x)[0, 3].isnan()
