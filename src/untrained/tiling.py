@@ -24,7 +24,7 @@ from typing import Iterator
 import torch
 import torch.nn.functional as F
 
-from .losses import GramLoss, SWDLoss
+from .losses import GramLoss, SWDLoss, sort_order
 from .nets import NetSpec
 from .nets.build import layer_table
 from .objective import Objective
@@ -229,7 +229,8 @@ class TiledObjective:
                 coef[t.name] = diff * (2.0 * w / (diff.numel() * n))  # ∂L/∂(F Fᵀ)
             else:
                 proj = torch.cat(projections.pop(t.name), dim=1)  # (K, N) in tile order
-                ordered, index = proj.sort(dim=1)
+                index = sort_order(proj)  # (K, N): sorted along positions
+                ordered = proj.gather(1, index)
                 diff = ordered - t.loss._target_sorted(proj.shape[1]).to(ordered.dtype)
                 values[t.name] = diff.pow(2).mean()
                 g = torch.empty_like(proj)
