@@ -1,4 +1,5 @@
-"""Image operations, the one home of each: resizing, noise, pyramids and colour conversions.
+"""Image operations, the one home of each: resizing, noise, pyramids, colour conversions and the
+grid notch (:func:`degrid`).
 
 Every tensor is ``(B, C, H, W)`` in [0, 1].  This module sits below the networks (``nets``),
 the metrics and the synthesis loop, and imports none of them.  Where kornia has the operation
@@ -6,6 +7,8 @@ it is used as it is (its antialiased resize, its ``pyrdown`` and colour conversi
 """
 
 from __future__ import annotations
+
+import functools
 
 import kornia
 import torch
@@ -40,6 +43,61 @@ def noise(size: tuple[int, int], generator: torch.Generator, device: torch.devic
 def randn(shape, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
     """Standard normal values drawn from the CPU *generator*, then moved to *device*."""
     return torch.randn(tuple(shape), generator=generator).to(device)
+
+
+#: Width of :func:`degrid`'s notch: the σ of its Gaussian window, in grid periods.
+DEGRID_SIGMA = 2.0
+
+
+@functools.lru_cache(maxsize=32)
+def _notch_matrices(n: int, period: int, sigma: float, circular: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(comb, plain)`` ``(n, n)`` matrices of one axis: a Gaussian window of σ = *sigma* periods
+    sampled every *period* px (so it averages the pixels of one phase), and the same window
+    sampled at every pixel; borders reflect (or wrap when *circular*)."""
+    radius = max(1, int(3 * sigma))
+    t = torch.arange(-radius * period, radius * period + 1, dtype=torch.float64)
+    plain = torch.exp(-(t / period) ** 2 / (2 * sigma ** 2))
+    comb = torch.where(t.remainder(period) == 0, plain, torch.zeros_like(plain))
+    rows = torch.arange(n)[:, None].expand(n, len(t))
+    cols = rows + t.to(torch.int64)[None]
+    if circular:
+        cols = cols.remainder(n)
+    else:  # reflect about the edge pixels (as F.pad's "reflect"), any number of times
+        span = max(2 * (n - 1), 1)
+        cols = cols.remainder(span)
+        cols = torch.where(cols >= n, span - cols, cols)
+    out = []
+    for k in (comb, plain):
+        m = torch.zeros(n, n, dtype=torch.float64).index_put_((rows, cols), (k / k.sum()).expand(n, -1), accumulate=True)
+        out.append(m.float())
+    return out[0], out[1]
+
+
+def degrid(image: torch.Tensor, period: int = 4, sigma: float = DEGRID_SIGMA, circular: bool = False) -> torch.Tensor:
+    """*image* without its content near the spatial frequencies of a *period*-px grid: a notch
+    filter (issue 17).  A ``k``-px grid is a pattern that repeats on every ``k``-th pixel; its
+    energy sits on the frequencies ``2π (i, j) / k``.  For each pixel, the Gaussian-weighted mean
+    of the pixels of its own phase (same position modulo *period*, window σ = *sigma* periods)
+    minus the Gaussian-weighted mean of all pixels is that pixel's share of a slowly varying grid;
+    it is subtracted.  Smooth content and detail that is not locked to the pixel phases pass
+    (a linear ramp exactly, away from the borders); a grid whose amplitude changes over more
+    than about ``sigma × period`` px is removed.  ``period=4`` removes 4-px and 2-px grids.
+
+    Linear, differentiable, ``(B, C, H, W)`` in and out (the pixels keep their range only
+    approximately; clamp after).  The stride-2 convolutions of Champandard 2016's nets stamp such
+    grids into synthesised pixels (docs/experiments.md); optimising the pixels seen through this
+    filter leaves the optimiser no way to make one.
+    """
+    if image.ndim != 4:
+        raise ValueError(f"degrid expects a (B, C, H, W) tensor, got shape {tuple(image.shape)}")
+    if int(period) != period or period < 2:
+        raise ValueError(f"degrid's period must be a whole number ≥ 2, got {period}")
+    if not sigma > 0:
+        raise ValueError(f"degrid's sigma must be positive, got {sigma}")
+    h, w = image.shape[-2:]
+    ch, ph = (m.to(image) for m in _notch_matrices(h, int(period), float(sigma), circular))
+    cw, pw = (m.to(image) for m in _notch_matrices(w, int(period), float(sigma), circular))
+    return image - (ch @ image @ cw.T - ph @ image @ pw.T)
 
 
 def pyrdown(image: torch.Tensor) -> torch.Tensor:
