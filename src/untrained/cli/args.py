@@ -225,6 +225,10 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
     g.add_argument("--upsample", default=None,
                    help="bilinear or bicubic: how a scale's result is enlarged for the next "
                         f"(default {defaults.upsample})")
+    g.add_argument("--degrid", type=int, default=None, metavar="PX",
+                   help="optimise the pixels seen through a notch filter at the frequencies of a "
+                        "grid of this period (4 removes 4- and 2-px grids); 0 off (default: 4 on "
+                        "nets with strided convolutions, which stamp such grids, else 0)")
     g.add_argument("--blog-schedule", action="store_true",
                    help="Champandard 2016's schedule as neural-doodle ran it: 4 phases of at most "
                         "9 "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from typing import Iterable
@@ -16,7 +17,10 @@ from ..nets import NetSpec, build, min_input_size
 from ..nets.init import validate as validate_init
 from ..objective import Term
 from ..image import resize
-from .loop import scale_sizes
+from .loop import OptimConfig, scale_sizes
+
+#: The grid period :func:`fill_degrid` picks for a net with strided convolutions.
+AUTO_DEGRID = 4
 
 #: Style / texture losses by name; any may be followed by "+spectrum" (Liu et al. 2016).
 STYLE_LOSSES = ("gram", "patch", "swd")
@@ -58,6 +62,16 @@ def resolve_size(size, default: tuple[int, int]) -> tuple[int, int]:
     if len(resolved) != 2 or min(resolved) < 1:
         raise UserError(f"size must be two positive numbers, got {size}")
     return int(resolved[0]), int(resolved[1])
+
+
+def fill_degrid(optim: OptimConfig, net: NetSpec) -> OptimConfig:
+    """*optim* with ``degrid`` filled when unset: :data:`AUTO_DEGRID` (a notch at 4- and 2-px
+    grids) when *net* has a strided convolution — the cause of the grids (issue 17; Champandard
+    2016's nets) — else 0.  A value the user gave is kept, 0 included."""
+    if optim.degrid is not None:
+        return optim
+    strided = any(layer.op == "conv" and layer.stride > 1 for layer in net.layers)
+    return dataclasses.replace(optim, degrid=AUTO_DEGRID if strided else 0)
 
 
 def check_choice(value: str, choices, what: str) -> str:

@@ -25,7 +25,7 @@ from ..nets import NetSpec, preset
 from ..nets.build import feature_sizes
 from ..objective import Objective, Term
 from ..resources import check_memory
-from .common import (NetProblem, check_choice, check_image, check_net, check_sizes, finite_nonneg, fit_scales, image_digest,
+from .common import (NetProblem, check_choice, check_image, check_net, check_sizes, fill_degrid, finite_nonneg, fit_scales, image_digest,
                      resolve_size, scaled, style_terms, tv_term)
 from ..image import noise, randn, resize
 from .loop import UNSET_DEFAULTS, Iterate, OptimConfig, Result, Synthesis, scale_sizes
@@ -124,7 +124,7 @@ class DoodleConfig:
         cfg = dataclasses.replace(
             self, size=size, style_layers=style_layers, content_layers=content_layers, gram_layers=tuple(self.gram_layers),
             refine_layers=refine,
-            optim=optim.resolved(size), **{k: finite_nonneg(getattr(self, k), k.replace("_", " ")) for k in
+            optim=fill_degrid(optim, self.net).resolved(size), **{k: finite_nonneg(getattr(self, k), k.replace("_", " ")) for k in
                                             ("style_weight", "content_weight", "semantic_weight", "smoothness", "variety", "gram_weight")},
         )
         check_sizes(self.net, style_layers, cfg.size, cfg.optim.scales, {"style image": style_size}, patch=True)

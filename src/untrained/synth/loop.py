@@ -25,7 +25,7 @@ import torch
 from ..devices import deterministic, describe, synchronize
 from ..config import derive_seed
 from ..errors import UserError
-from ..image import noise, randn, resize
+from ..image import degrid, noise, randn, resize
 from ..objective import Objective
 from ..registry import Registry
 from ..resources import default_history
@@ -78,6 +78,13 @@ class OptimConfig:
     L-BFGS's curvature pairs).  ``upsample`` is how a scale's result is enlarged for the next:
     ``"bilinear"`` (antialiased) or ``"bicubic"`` (neural-doodle's ``imresize(…, 'bicubic')``).
     :func:`blog_schedule` gives Champandard 2016's whole schedule.
+
+    ``degrid`` (a period in px; 0: off) optimises the pixels as seen through
+    :func:`untrained.image.degrid`, a notch at the frequencies of a grid of that period: every
+    evaluation and the output see the filtered image, so no 2- or 4-px grid can form (issue 17;
+    the stride-2 convolutions of Champandard 2016's nets stamp one).  ``None`` lets the task
+    choose (:func:`untrained.synth.common.fill_degrid`: 4 on nets with strided convolutions,
+    else 0).
     """
 
     optimizer: str = "lbfgs"
@@ -93,6 +100,7 @@ class OptimConfig:
     tile_size: int = 2048
     bounds: str = "none"
     upsample: str = "bilinear"
+    degrid: int | None = None
 
     def resolved(self, size: tuple[int, int] | None = None) -> "OptimConfig":
         """A copy with ``lr`` filled in, after validating every field (*size*, the output's,
@@ -124,7 +132,9 @@ class OptimConfig:
             raise UserError(f"unknown bounds {self.bounds!r}; choose from {', '.join(BOUNDS)}")
         if self.upsample not in UPSAMPLES:
             raise UserError(f"unknown upsampling {self.upsample!r}; choose from {', '.join(UPSAMPLES)}")
-        return replace(self, lr=float(lr), scale_evaluations=caps, plateau=float(self.plateau))
+        if self.degrid != 0 and (int(self.degrid) != self.degrid or self.degrid < 2):
+            raise UserError(f"degrid must be 0 (off) or a grid period of ≥ 2 px, got {self.degrid}")
+        return replace(self, lr=float(lr), scale_evaluations=caps, plateau=float(self.plateau), degrid=int(self.degrid))
 
     def history(self, size: tuple[int, int]) -> int:
         """The L-BFGS pairs kept at a scale of *size*: ``lbfgs_history`` as given, else by size."""
@@ -152,7 +162,7 @@ class OptimConfig:
 
 
 #: What :meth:`OptimConfig.resolved` puts in fields the user and the task both left ``None``.
-UNSET_DEFAULTS = {"iterations": 5, "scales": 3, "lbfgs_max_iter": 20}
+UNSET_DEFAULTS = {"iterations": 5, "scales": 3, "lbfgs_max_iter": 20, "degrid": 0}
 
 
 def blog_schedule(base: OptimConfig | None = None, evaluations: int = 9, phases: int = 4) -> OptimConfig:
@@ -350,6 +360,13 @@ class Synthesis:
             return x.clamp(0, 1)
         return upsample(self.image, size, self.optim.upsample, getattr(self.problem, "tile", False)).clamp(0, 1)
 
+    def _seen(self, x: torch.Tensor) -> torch.Tensor:
+        """The image the objective and the user see for pixels *x*: through the grid notch when
+        ``degrid`` is on, else *x* itself."""
+        if not self.optim.degrid:
+            return x
+        return degrid(x, self.optim.degrid, circular=getattr(self.problem, "tile", False))
+
     def _run_scale(self, s: int) -> torch.Tensor:
         size = self.sizes[s]
         factor = size[0] / self.sizes[-1][0]
@@ -371,7 +388,7 @@ class Synthesis:
             if self.evaluations - start >= cap:
                 raise _CapReached
             opt.zero_grad(set_to_none=False)
-            seen = project(x) if self.optim.bounds == "project" else x
+            seen = self._seen(project(x) if self.optim.bounds == "project" else x)
             loss, terms = objective(seen.contiguous(memory_format=torch.channels_last) if self.optim.channels_last else seen)
             loss.backward()
             with torch.no_grad():
@@ -389,7 +406,7 @@ class Synthesis:
                                  **values})
             if self.callback is not None:
                 self.callback(Iterate(s, len(self.sizes), size, step, self.evaluations, value,
-                                      dict(values), x.detach().clone()))  # a snapshot, not the live tensor
+                                      dict(values), self._seen(x.detach().clone())))  # a snapshot, not the live tensor
             return loss
 
         quasi_newton = self.optim.optimizer == "lbfgs"
@@ -417,7 +434,7 @@ class Synthesis:
         # Keep the best evaluated image (L-BFGS's last step is usually, not always, the best),
         # clamped to the valid range.  L-BFGS itself runs unclamped: clamping in place between
         # its evaluations corrupts its curvature pairs (measured: NaN losses at 128 px).
-        final = self.best_image.clamp(0, 1)
+        final = self._seen(self.best_image).clamp(0, 1)
         self._resume = None
         return final
 

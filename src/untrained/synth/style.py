@@ -19,7 +19,7 @@ from ..losses import ContentLoss
 from ..nets import NetSpec, preset
 from ..objective import Objective, Term
 from ..resources import check_memory
-from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, finite_nonneg,
+from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, fill_degrid, finite_nonneg,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
 from ..image import match_palette, noise, resize, rgb_to_ycbcr, ycbcr_to_rgb
 from .loop import UNSET_DEFAULTS, Iterate, OptimConfig, Result, Synthesis, scale_sizes
@@ -120,7 +120,7 @@ class StyleConfig:
             optim = dataclasses.replace(optim, iterations=DEFAULT_ITERATIONS)
         cfg = dataclasses.replace(
             self, size=size, content_layers=content_layers, style_layers=style_layers,
-            optim=optim.resolved(size), content_weight=finite_nonneg(self.content_weight, "content weight"),
+            optim=fill_degrid(optim, self.net).resolved(size), content_weight=finite_nonneg(self.content_weight, "content weight"),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"), variety=finite_nonneg(self.variety, "variety"),
             spectrum_weight=finite_nonneg(self.spectrum_weight, "spectrum weight"),

@@ -18,7 +18,7 @@ from ..losses import TV_FORMS
 from ..nets import NetSpec
 from ..objective import Objective
 from ..resources import check_memory
-from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, finite_nonneg, fit_scales,
+from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, fill_degrid, finite_nonneg, fit_scales,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
 from ..image import noise, randn
 from .loop import UNSET_DEFAULTS, Iterate, OptimConfig, Result, Synthesis, scale_sizes
@@ -151,7 +151,7 @@ class TextureConfig:
             optim = dataclasses.replace(optim, scales=fit_scales(net, layers, size, UNSET_DEFAULTS["scales"], images,
                                                                  patch=base == "patch"))
         cfg = dataclasses.replace(
-            self, net=net, size=size, layers=layers, refine_layers=refine, optim=optim.resolved(size),
+            self, net=net, size=size, layers=layers, refine_layers=refine, optim=fill_degrid(optim, net).resolved(size),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"),
             variety=finite_nonneg(self.variety, "variety"),
