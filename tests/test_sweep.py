@@ -228,8 +228,8 @@ def test_reproduce_list(capsys):
         assert name in out
 
 
-@pytest.mark.parametrize("name, runs", [("champandard2016-activation", 3), ("champandard2016-downsampling", 3),
-                                        ("champandard2016-units", 3), ("champandard2016-depth", 2), ("he2016-texture", 5),
+@pytest.mark.parametrize("name, runs", [("champandard2016-activation", 6), ("champandard2016-downsampling", 3),
+                                        ("champandard2016-units", 6), ("champandard2016-depth", 2), ("he2016-texture", 5),
                                         ("du2020-fig2", 3), ("du2020-fig4", 6), ("du2020-fig5", 7), ("du2020-fig6", 8),
                                         ("du2020-fig7", 5), ("du2020-fig8", 4)])
 def test_reproduce_quick(tmp_path, name, runs):
