@@ -230,7 +230,9 @@ def test_channels_last_changes_speed_not_the_result(texture32):
     optim = OptimConfig(iterations=1, scales=1, lbfgs_max_iter=5)
     a = U.texture(texture32, _cfg(size=(32, 32), optim=optim))
     b = U.texture(texture32, _cfg(size=(32, 32), optim=dataclasses.replace(optim, channels_last=True)))
-    assert torch.allclose(a.image, b.image, atol=1e-3)
+    # equal up to float rounding, which five L-BFGS evaluations amplify (1.1e-3 px on one x86 CPU)
+    assert torch.allclose(a.image, b.image, atol=5e-3)
+    assert [h["loss"] for h in a.history] == pytest.approx([h["loss"] for h in b.history], rel=1e-4)
 
 
 def test_cli_schedule_flags(exemplar_file, tmp_path, capsys):
