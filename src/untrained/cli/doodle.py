@@ -81,7 +81,7 @@ def add_parser(sub) -> None:
                    help="layers with a Gram term per region, for the regions' fine texture "
                         "(default conv1_1,conv2_1; 'none' for none)")
     p.add_argument("--gram-weight", type=finite, default=None,
-                   help="weight of the per-region Gram terms (default 1, relative)")
+                   help="weight of the per-region Gram terms (default 3, relative)")
     p.add_argument("--refine-layers", type=parse_layers, default=None,
                    help="patch layers of the scales after the coarsest (default conv4_1)")
     p.add_argument("--init", default=None, help="noise (default), content or mean")
