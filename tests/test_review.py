@@ -13,7 +13,7 @@ from untrained.cli import main
 from untrained.config import from_dict
 from untrained.errors import UserError
 from untrained.io import save_image
-from untrained.synth.loop import OptimConfig, Synthesis
+from untrained.synth.loop import OVERSHOOT, OptimConfig, Synthesis
 from untrained.synth.texture import TextureConfig
 
 from conftest import make_texture
@@ -131,6 +131,43 @@ def test_two_attempts_that_diverge_at_once_lead_to_a_perturbation():
     restarts = _restarts([0])
     assert restarts[0]["perturbed"] is False
     assert all(r["perturbed"] for r in restarts[1:])
+
+
+class _SpikeObjective:
+    """loss = Σ (x − 0.3)², multiplied by 10⁶ on evaluation *spike* (1-based): a step far uphill."""
+
+    def __init__(self, spike: int):
+        self.spike, self.calls, self.terms = spike, 0, [_Term()]
+
+    def resample(self, generator):
+        pass
+
+    def __call__(self, x):
+        self.calls += 1
+        loss = ((x - 0.3) ** 2).sum() * (1e6 if self.calls == self.spike else 1.0)
+        return loss, {"t": loss}
+
+
+class _SpikeProblem(_Problem):
+    def objective(self, size, factor):
+        return _SpikeObjective(2)
+
+
+@pytest.mark.parametrize("line_search", [False, True])
+def test_an_overshoot_goes_back_to_the_best_image_and_on_with_a_line_search(line_search):
+    """Without a line search, an evaluation at > OVERSHOOT × the best loss is recorded, and the
+    next evaluation is at the best image (the same loss as the best); with one, nothing is."""
+    s = Synthesis(_SpikeProblem([0]), OptimConfig(iterations=3, scales=1, lbfgs_max_iter=6, line_search=line_search),
+                  (4, 4), 0, normalize=False)
+    s.run()
+    losses = [h["loss"] for h in s.history]
+    if line_search:
+        assert s.overshoots == []
+        return
+    assert s.overshoots == [{"scale": 0, "evaluation": 2}] and s.stats()["overshoots"] == s.overshoots
+    assert losses[1] > OVERSHOOT * losses[0]
+    assert losses[2] == pytest.approx(losses[0], rel=1e-6)
+    assert s.best_loss < 1e-3 * losses[0]  # and the scale went on descending
 
 
 # 5. silent fallbacks --------------------------------------------------------------------------

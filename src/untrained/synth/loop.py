@@ -58,7 +58,10 @@ class OptimConfig:
     SciPy L-BFGS-B of Gatys et al.'s code has one too): without it, L-BFGS takes each
     quasi-Newton step as it is, which is cheap but can crawl for a hundred evaluations after an
     early overshoot (He et al.'s σ = 0.015 VGG-19, ``conv1_1``+``conv2_1`` texture at 128²: loss
-    0.039 vs 0.00095 after 400 evaluations; the default texture net: no difference).
+    0.039 vs 0.00095 after 400 evaluations; the default texture net: no difference).  Without
+    it, an evaluation whose loss exceeds :data:`OVERSHOOT` × the scale's best sends the scale
+    back to its best image and on with the line search (listed under ``stats.overshoots``): a
+    default Renoir doodle's third evaluation reached 10⁵ × the loss and never came back.
     ``lbfgs_history=None`` keeps, at each scale, 100 curvature pairs, fewer where they would take
     more than 6 GiB (:func:`untrained.resources.default_history`: 100 up to 1448², 64 at 2048²,
     16 at 4096², 10 at 8192²).  ``tile_size``: at
@@ -230,6 +233,15 @@ class _CapReached(Exception):
     """A scale has used its evaluations (raised mid-step: a line search does not count them)."""
 
 
+#: An evaluation of L-BFGS without line search whose loss exceeds this multiple of the scale's
+#: best is an overshoot: the scale goes back to its best image and goes on with a line search.
+OVERSHOOT = 10.0
+
+
+class _Overshoot(Exception):
+    """L-BFGS without line search stepped far uphill (raised mid-step)."""
+
+
 class Problem(Protocol):
     """What a task supplies to the loop, for each scale, on its ``device`` (the loop optimises
     there; starting images may come back on the CPU and are moved)."""
@@ -308,6 +320,7 @@ class Synthesis:
         self.seconds = 0.0
         self.term_scales: list[dict[str, float]] = []
         self.restarts: list[dict[str, Any]] = []
+        self.overshoots: list[dict[str, Any]] = []
         self.perturb = False
         self._resume: tuple[int, torch.Tensor] | None = None
         self._last_finite: float | None = None  # of the current attempt
@@ -383,6 +396,8 @@ class Synthesis:
         self.best_loss, self.best_image = math.inf, x.detach().clone()
         step = 0
         start, cap = self.evaluations, self.optim.evaluation_cap(s, len(self.sizes))
+        quasi_newton = self.optim.optimizer == "lbfgs"
+        guard = [quasi_newton and not self.optim.line_search]  # on until the scale's first overshoot
 
         def closure():
             if self.evaluations - start >= cap:
@@ -407,9 +422,10 @@ class Synthesis:
             if self.callback is not None:
                 self.callback(Iterate(s, len(self.sizes), size, step, self.evaluations, value,
                                       dict(values), self._seen(x.detach().clone())))  # a snapshot, not the live tensor
+            if guard[0] and value > OVERSHOOT * self.best_loss:
+                raise _Overshoot
             return loss
 
-        quasi_newton = self.optim.optimizer == "lbfgs"
         for step in range(self.optim.iterations):
             before, best_before = self.evaluations, self.best_loss
             remaining = cap - (before - start)
@@ -423,6 +439,16 @@ class Synthesis:
                 opt.step(closure)
             except _CapReached:
                 break
+            except _Overshoot:
+                # a fixed-length quasi-Newton step from a bad curvature estimate (seen on the first
+                # steps of doodles: loss × 10⁵, never recovered): back to the best image, and the
+                # rest of the scale with a strong-Wolfe line search, which only accepts descent
+                self.overshoots.append({"scale": s, "evaluation": self.evaluations})
+                guard[0] = False
+                with torch.no_grad():
+                    x.copy_(self.best_image)
+                opt = OPTIMIZERS.get(self.optim.optimizer)([x], replace(self.optim, line_search=True))
+                continue
             if quasi_newton and self.evaluations - before <= 1:
                 break  # L-BFGS has converged (its tolerances): further steps would do nothing
             if not quasi_newton:
@@ -450,4 +476,5 @@ class Synthesis:
             "scale_evaluations_run": [sum(1 for h in self.history if h["scale"] == s) for s in range(len(self.sizes))],
             "term_scales": self.term_scales,
             "restarts": self.restarts,
+            "overshoots": self.overshoots,
         }
