@@ -87,9 +87,9 @@ class DoodleConfig:
     content image.  ``gram_layers`` add a Gram term per region on those layers (weight
     ``gram_weight``): the patch layers are deep and coarse, so without it the regions' fine
     texture (brushwork) is unconstrained and comes out flat; weight 3 beat 1 in 14 of 15 regions ×
-    seeds of a 256×192 Monet doodle and on the README figure's cliffs on 2 of 3 seeds (docs/experiments.md,
-    issue 17).  ``refine_layers`` are the patch
-    layers of every scale after the coarsest (``None``: ``style_layers``): patch matching on
+    seeds of a 256×192 Monet doodle and on the README figure's cliffs on 2 of 3 seeds
+    (docs/experiments.md, issue 17).  ``refine_layers`` are the patch layers of every scale
+    after the coarsest (``None``: ``style_layers``): patch matching on
     ``conv3_1`` at full size costs most of a 512×384 doodle's time."""
 
     size: tuple[int, int] | None = None

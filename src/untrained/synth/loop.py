@@ -422,7 +422,7 @@ class Synthesis:
             if self.callback is not None:
                 self.callback(Iterate(s, len(self.sizes), size, step, self.evaluations, value,
                                       dict(values), self._seen(x.detach().clone())))  # a snapshot, not the live tensor
-            if guard[0] and value > OVERSHOOT * self.best_loss:
+            if guard[0] and 0 < self.best_loss < value / OVERSHOOT:  # (a loss ≤ 0 has no scale to compare)
                 raise _Overshoot
             return loss
 
