@@ -426,7 +426,7 @@ class Synthesis:
                 raise _Overshoot
             return loss
 
-        for step in range(self.optim.iterations):
+        while step < self.optim.iterations:
             before, best_before = self.evaluations, self.best_loss
             remaining = cap - (before - start)
             if remaining <= 0:
@@ -448,7 +448,8 @@ class Synthesis:
                 with torch.no_grad():
                     x.copy_(self.best_image)
                 opt = OPTIMIZERS.get(self.optim.optimizer)([x], replace(self.optim, line_search=True))
-                continue
+                continue  # the same step again (at most once a scale: the guard is now off)
+            step += 1
             if quasi_newton and self.evaluations - before <= 1:
                 break  # L-BFGS has converged (its tolerances): further steps would do nothing
             if not quasi_newton:
