@@ -149,6 +149,30 @@ def test_cli_he2016_preset(pair_files, tmp_path):
     assert cfg["content_layers"] == ["conv4_2"] and cfg["style_layers"][-1] == "conv5_1"
 
 
+@pytest.mark.parametrize("name", ["du2020", "he2016"])
+def test_the_paper_presets_use_the_papers_gram_loss_not_the_default_swd(name):
+    from untrained.synth.style import StyleConfig, style_preset
+
+    assert StyleConfig().loss == "swd" and style_preset(name).loss == "gram"
+
+
+def test_cli_swd_directions_are_recorded_and_used(pair_files, tmp_path):
+    """The default draws half as many SWD directions as channels; the flag's value is used as given."""
+    from untrained.cli import main
+    from untrained.io import read_config
+    from untrained.losses import SWDLoss
+
+    out = tmp_path / "o.png"
+    assert main(["style", *pair_files, "-o", str(out), *CLI_QUICK]) == 0
+    assert read_config(out)["swd_directions"] == 0.5
+    assert main(["style", *pair_files, "-o", str(out), "--swd-directions", "1", *CLI_QUICK]) == 0
+    assert read_config(out)["swd_directions"] == 1.0
+    features = torch.randn(1, 64, 5, 5, generator=torch.Generator().manual_seed(0))
+    assert [SWDLoss(features, directions=f).directions.shape for f in (1.0, 0.5, 1e-6)] == [(64, 64), (64, 32), (64, 1)]
+    with pytest.raises(ValueError, match="positive fraction"):
+        SWDLoss(features, directions=0.0)
+
+
 @pytest.mark.parametrize("flags,fragment", [
     (["--style-scale", "0"], "positive number or native"),
     (["--style-scale", "big"], "expected a number"),
@@ -156,6 +180,8 @@ def test_cli_he2016_preset(pair_files, tmp_path):
     (["--normalize-terms", "both"], "unknown terms to normalise 'both'"),
     (["--preset", "he2017"], "unknown style preset 'he2017'"),
     (["--preserve-color", "hue"], "unknown colour preservation 'hue'"),
+    (["--swd-directions", "0"], "SWD directions must be a finite number > 0"),
+    (["--swd-directions", "-1"], "SWD directions must be a finite number > 0"),
 ])
 def test_cli_style_bad_values_are_one_line_errors(pair_files, tmp_path, capsys, flags, fragment):
     from untrained.cli import main

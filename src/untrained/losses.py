@@ -14,6 +14,8 @@ Targets are computed once when the module is made (per scale), never per evaluat
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -375,20 +377,27 @@ class SWDLoss(nn.Module):
     features at every position are projected on random unit directions, sorted over space and
     compared with the exemplar's sorted projections (quantile-matched when sizes differ).
 
-    Directions (as many as channels) are redrawn by :meth:`resample`, which the loop calls at
-    the start of every optimiser step.  Several weighted exemplars blend as a 1-D Wasserstein
-    barycentre (their sorted projections averaged)."""
+    Directions (*directions* × the channels, at least one; Heitz et al. use as many as channels)
+    are redrawn by :meth:`resample`, which the loop calls at the start of every optimiser step,
+    so fewer per step still cover every direction over a run: the sorts are half the time of a
+    512² style transfer, and half the directions scored the same on three pairs (issue 16,
+    docs/experiments.md).  Several weighted exemplars blend as a 1-D Wasserstein barycentre
+    (their sorted projections averaged)."""
 
-    def __init__(self, target_features, weights=None, generator: torch.Generator | None = None):
+    def __init__(self, target_features, weights=None, generator: torch.Generator | None = None,
+                 directions: float = 1.0):
         super().__init__()
+        if not (math.isfinite(directions) and directions > 0):
+            raise ValueError(f"directions must be a positive fraction of the channels, got {directions}")
         targets, self.weights = _weighted(target_features, weights)
         self.targets = [t.flatten(2)[0] for t in targets]  # (C, M_i)
         self.channels = self.targets[0].shape[0]
+        self.count = max(1, round(directions * self.channels))
         self.resample(generator or torch.Generator().manual_seed(0))
 
     def resample(self, generator: torch.Generator) -> None:
         # drawn on the CPU generator, then moved: the same directions on every device
-        d = torch.randn(self.channels, self.channels, generator=generator).to(self.targets[0])
+        d = torch.randn(self.channels, self.count, generator=generator).to(self.targets[0])
         self.directions = d / d.norm(dim=0, keepdim=True)  # (C, K)
         self._target_proj = [self.directions.T @ t for t in self.targets]  # (K, M_i)
         self._cache: dict[int, torch.Tensor] = {}

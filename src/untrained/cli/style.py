@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     changes = given(args, "size", "content_layers", "style_layers", "content_weight",
                     "style_weight", "smoothness", "loss", "variety", "init", "seed",
                     "preserve_color", "style_blend", "spectrum_weight", "normalize",
-                    "normalize_terms", "palette")
+                    "normalize_terms", "palette", "swd_directions")
     if args.style_scale is not None:
         changes["style_scale"] = None if args.style_scale == "native" else args.style_scale
     if net_flags_given(args):
@@ -61,6 +61,9 @@ def add_parser(sub) -> None:
                    help="keep the content's colours: luminance (default when given) or match")
     p.add_argument("--spectrum-weight", type=finite, default=None,
                    help="weight of a +spectrum term (default 1)")
+    p.add_argument("--swd-directions", type=finite, default=None, metavar="F",
+                   help="random directions of the SWD loss per step, as a fraction of a layer's "
+                        "channels (default 0.5; Heitz et al. use 1)")
     p.add_argument("--preset",
                    help="a paper's setup: du2020 (vgg19-tutorial, β/α = 1e6, 20 L-BFGS steps, "
                         "content conv_1) or he2016 (σ = 0.015 VGG-19, content conv4_2, style "

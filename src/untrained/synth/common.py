@@ -55,6 +55,13 @@ def finite_nonneg(value: float, what: str) -> float:
     return float(value)
 
 
+def positive(value: float, what: str) -> float:
+    """*value* as a float, or a :class:`UserError` unless it is finite and > 0."""
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0):
+        raise UserError(f"{what} must be a finite number > 0, got {value}")
+    return float(value)
+
+
 def resolve_size(size, default: tuple[int, int]) -> tuple[int, int]:
     """The output size (H, W): *size*, or *default* when it is ``None``; a :class:`UserError`
     unless two positive numbers."""
@@ -169,12 +176,14 @@ def style_terms(
     layer_weights: dict[str, float] | None = None,
     blend: tuple[float, ...] | None = None,
     circular: bool = False,
+    swd_directions: float = 1.0,
 ) -> list[Term]:
     """One style term per layer: Gram matrices (Gatys; He et al.), neural patches (Champandard),
     optionally guided by semantic maps (Neural Doodle), or sliced Wasserstein (Heitz et al.).
 
     *feats* maps layers to the exemplar's activations — or, with several exemplars, is a list of
-    such dicts whose statistics are mixed with *blend* weights (Gram and SWD only)."""
+    such dicts whose statistics are mixed with *blend* weights (Gram and SWD only).
+    *swd_directions*: the SWD's directions per step, as a fraction of the channels."""
     many = isinstance(feats, (list, tuple))
     per_exemplar = list(feats) if many else [feats]
     if many and len(per_exemplar) > 1 and loss == "patch":
@@ -186,7 +195,7 @@ def style_terms(
         if loss == "gram":
             module = GramLoss(targets, blend)
         elif loss == "swd":
-            module = SWDLoss(targets, blend)
+            module = SWDLoss(targets, blend, directions=swd_directions)
         elif loss == "patch":
             guide, ex_guide = (guides or {}).get(name, (None, None))
             module = PatchLoss(targets[0], variety, guide=guide, exemplar_guide=ex_guide, circular=circular)
