@@ -115,6 +115,16 @@ def test_the_output_of_a_degridded_synthesis_has_no_grid(texture32):
     assert lattice_power(with_notch.image) < 0.4 * lattice_power(without.image)
 
 
+def test_progress_snapshots_show_the_pixels_through_the_notch(texture32):
+    """The callback's images are what the objective sees: the output (the best evaluation, seen
+    through the notch and clamped) is one of them, clamped."""
+    snaps = []
+    cfg = TextureConfig(size=(32, 32), optim=OptimConfig(iterations=1, lbfgs_max_iter=6, scales=1, degrid=2), seed=1)
+    result = texture(stamp(texture32, 2, 0.15).clamp(0, 1), cfg, device="cpu", callback=lambda it: snaps.append(it.image))
+    assert len(snaps) >= 2
+    assert min(float((snap.clamp(0, 1) - result.image).abs().max()) for snap in snaps) < 1e-6
+
+
 def test_cli_degrid_flag(exemplar_file, tmp_path):
     out = tmp_path / "t.png"
     assert main(["texture", str(exemplar_file), "--size", "32", "--iterations", "1", "--lbfgs-max-iter", "2",

@@ -397,7 +397,7 @@ class Synthesis:
         step = 0
         start, cap = self.evaluations, self.optim.evaluation_cap(s, len(self.sizes))
         quasi_newton = self.optim.optimizer == "lbfgs"
-        guard = [quasi_newton and not self.optim.line_search]  # on until the scale's first overshoot
+        guard = quasi_newton and not self.optim.line_search  # on until the scale's first overshoot (the closure reads it)
 
         def closure():
             if self.evaluations - start >= cap:
@@ -419,10 +419,11 @@ class Synthesis:
             values = {k: float(v.detach()) for k, v in terms.items()}  # one read (a sync on a GPU)
             self.history.append({"scale": s, "step": step, "evaluation": self.evaluations, "loss": value,
                                  **values})
-            if self.callback is not None:
+            if self.callback is not None:  # a snapshot of the pixels seen (unprojected), not the live tensor
+                shown = seen if self.optim.bounds != "project" else self._seen(x)
                 self.callback(Iterate(s, len(self.sizes), size, step, self.evaluations, value,
-                                      dict(values), self._seen(x.detach().clone())))  # a snapshot, not the live tensor
-            if guard[0] and 0 < self.best_loss < value / OVERSHOOT:  # (a loss ≤ 0 has no scale to compare)
+                                      dict(values), shown.detach().clone()))
+            if guard and 0 < self.best_loss < value / OVERSHOOT:  # (a loss ≤ 0 has no scale to compare)
                 raise _Overshoot
             return loss
 
@@ -444,7 +445,7 @@ class Synthesis:
                 # steps of doodles: loss × 10⁵, never recovered): back to the best image, and the
                 # rest of the scale with a strong-Wolfe line search, which only accepts descent
                 self.overshoots.append({"scale": s, "evaluation": self.evaluations})
-                guard[0] = False
+                guard = False
                 with torch.no_grad():
                     x.copy_(self.best_image)
                 opt = OPTIMIZERS.get(self.optim.optimizer)([x], replace(self.optim, line_search=True))
