@@ -129,6 +129,7 @@ def test_scale_sizes():
         (dict(optim=OptimConfig(plateau=1.5)), "plateau"),
         (dict(optim=OptimConfig(optimizer="adam", line_search=True)), "line search"),
         (dict(refine_layers=("conv9_9",)), "no layer"),
+        (dict(finest_layers=("conv9_9",)), "no layer"),
         (dict(layers=("conv5_1",), size=(32, 32), optim=OptimConfig(scales=3)), "coarsest"),
     ],
 )
@@ -226,6 +227,20 @@ def test_refine_layers_default_and_use(texture32):
     assert len(terms[0]) == 2 and len(terms[1]) == 1
 
 
+def test_finest_layers_default_and_use(texture32):
+    """Unset (or empty), the finest scale matches the refine layers; given, it matches them and
+    the coarser scales keep theirs."""
+    default = TextureConfig(size=(64, 64)).resolved((64, 64))
+    assert default.finest_layers == default.refine_layers == ("conv1_1", "conv2_1")
+    assert TextureConfig(size=(64, 64), refine_layers=()).resolved((64, 64)).finest_layers == default.layers
+    given = TextureConfig(size=(64, 64), finest_layers=("conv1_1", "conv1_2")).resolved((64, 64))
+    assert given.finest_layers == ("conv1_1", "conv1_2") and given.refine_layers == default.refine_layers
+    r = U.texture(texture32, _cfg(size=(32, 32), layers=("conv1_1", "conv2_1"), refine_layers=("conv1_1", "conv2_1"),
+                                  finest_layers=("conv1_2",), optim=OptimConfig(iterations=1, scales=3, lbfgs_max_iter=2)))
+    terms = {h["scale"]: {k for k in h if k.startswith("gram:")} for h in r.history}
+    assert terms == {0: {"gram:conv1_1", "gram:conv2_1"}, 1: {"gram:conv1_1", "gram:conv2_1"}, 2: {"gram:conv1_2"}}
+
+
 def test_channels_last_changes_speed_not_the_result(texture32):
     optim = OptimConfig(iterations=1, scales=1, lbfgs_max_iter=5)
     a = U.texture(texture32, _cfg(size=(32, 32), optim=optim))
@@ -241,9 +256,11 @@ def test_cli_schedule_flags(exemplar_file, tmp_path, capsys):
 
     out = tmp_path / "t.png"
     assert main(["texture", str(exemplar_file), "--size", "32", "-o", str(out), "--quiet", "--scales", "2",
-                 "--scale-evaluations", "6,3", "--refine-layers", "conv1_1", "--plateau", "0.5", "--line-search"]) == 0
+                 "--scale-evaluations", "6,3", "--refine-layers", "conv1_1", "--finest-layers", "conv1_2",
+                 "--plateau", "0.5", "--line-search"]) == 0
     cfg = json.loads(out.with_suffix(".json").read_text())["config"]
     assert cfg["optim"]["scale_evaluations"] == [6, 3] and cfg["refine_layers"] == ["conv1_1"]
+    assert cfg["finest_layers"] == ["conv1_2"]
     assert cfg["optim"]["plateau"] == 0.5 and cfg["optim"]["line_search"] is True
     assert main(["texture", str(exemplar_file), "--scale-evaluations", "x", "-o", str(out)]) == 2
     assert "--scale-evaluations" in capsys.readouterr().err

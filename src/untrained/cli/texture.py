@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = TextureConfig(
         size=args.size, net=net_from_args(args, defaults), layers=args.layers or (),
         refine_layers=args.refine_layers if args.refine_layers is not None else refine,
+        finest_layers=args.finest_layers,
         loss=args.loss, variety=args.variety, tv=args.tv,
         spectrum_weight=args.spectrum_weight, tile=args.tile,
         blend=args.blend or (),
@@ -72,6 +73,9 @@ def add_parser(sub) -> None:
     p.add_argument("--refine-layers", type=parse_layers, default=None,
                    help="layers matched at the scales after the coarsest (default with the net's "
                         "layers: all but the deepest)")
+    p.add_argument("--finest-layers", type=parse_layers, default=None,
+                   help="layers matched at the finest scale (default: the refine layers; "
+                        "conv1_1,conv1_2 is ~12%% faster at 256², worse on fine textures)")
     p.add_argument("--style-weight", type=finite, default=1.0,
                    help="weight of the Gram terms (default 1)")
     p.add_argument("--smoothness", type=finite, default=0.0,

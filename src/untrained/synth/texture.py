@@ -95,6 +95,11 @@ class TextureConfig:
     their deepest layers cost the most while changing little (measured in
     benchmarks/bench_texture.py).  ``None`` means: for the Gram and SWD losses with the net's
     default layers, all but the deepest; otherwise (and when empty) the same as ``layers``.
+    ``finest_layers`` replace them at the finest scale (when there are several scales); ``None``
+    or empty: the refine layers.  ``conv1_1, conv1_2`` there (no pooled layer at the costliest
+    scale) takes 12 % less time at 256² and lowers ``frame``, but scores 4–9 % worse on fine
+    stochastic textures (gravel, grass; 6–19 % at 128²), so it is not the default (issue 15,
+    README: Quality over seeds and exemplars).
 
     Explicit settings win (issue 15): ``None`` in ``optim`` is unset and filled here.  Unset
     ``scales`` become as many (up to 3) as the smallest input allows, so a 64² exemplar works
@@ -107,6 +112,7 @@ class TextureConfig:
     net: NetSpec | None = None
     layers: tuple[str, ...] = ()
     refine_layers: tuple[str, ...] | None = None
+    finest_layers: tuple[str, ...] | None = None
     loss: str = "gram"
     style_weight: float = 1.0
     smoothness: float = 0.0
@@ -139,6 +145,8 @@ class TextureConfig:
             refine = layers[:-1] if automatic else layers
         refine = tuple(refine) or layers
         check_net(net, refine)
+        finest = tuple(self.finest_layers or ()) or refine
+        check_net(net, finest)
         check_choice(self.init, INITS, "init")
         check_choice(self.tv, TV_FORMS, "total-variation form")
         blend = blend_weights(tuple(self.blend), exemplars, loss=self.loss)  # before the sizes: clearer errors first
@@ -151,7 +159,8 @@ class TextureConfig:
             optim = dataclasses.replace(optim, scales=fit_scales(net, layers, size, UNSET_DEFAULTS["scales"], images,
                                                                  patch=base == "patch"))
         cfg = dataclasses.replace(
-            self, net=net, size=size, layers=layers, refine_layers=refine, optim=fill_degrid(optim, net).resolved(size),
+            self, net=net, size=size, layers=layers, refine_layers=refine, finest_layers=finest,
+            optim=fill_degrid(optim, net).resolved(size),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"),
             variety=finite_nonneg(self.variety, "variety"),
@@ -175,7 +184,10 @@ class TextureProblem(NetProblem):
         c = self.config
         base, spectrum = parse_loss(c.loss)
         exemplars = [scaled(e, factor) for e in self.exemplars]
-        layers = c.layers if tuple(size) == self.coarsest else c.refine_layers
+        if tuple(size) == self.coarsest:
+            layers = c.layers
+        else:
+            layers = c.finest_layers if tuple(size) == tuple(c.size) else c.refine_layers
         with torch.no_grad():
             feats = [self.net(e, layers) for e in exemplars]
         terms = style_terms(feats, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile)
