@@ -130,6 +130,8 @@ def test_scale_sizes():
         (dict(optim=OptimConfig(optimizer="adam", line_search=True)), "line search"),
         (dict(refine_layers=("conv9_9",)), "no layer"),
         (dict(finest_layers=("conv9_9",)), "no layer"),
+        (dict(crops=-1), "crops"),
+        (dict(crops=1.5), "crops"),
         (dict(layers=("conv5_1",), size=(32, 32), optim=OptimConfig(scales=3)), "coarsest"),
     ],
 )
@@ -241,6 +243,43 @@ def test_finest_layers_default_and_use(texture32):
     assert terms == {0: {"gram:conv1_1", "gram:conv2_1"}, 1: {"gram:conv1_1", "gram:conv2_1"}, 2: {"gram:conv1_2"}}
 
 
+def test_grid_crops_span_the_image():
+    from untrained.image import grid_crops
+
+    image = torch.arange(10 * 12, dtype=torch.float32).view(1, 1, 10, 12)
+    crops = grid_crops(image, (4, 6), 3)
+    assert len(crops) == 9 and all(c.shape[-2:] == (4, 6) for c in crops)
+    assert crops[0][0, 0, 0, 0] == 0 and crops[-1][0, 0, -1, -1] == image[0, 0, -1, -1]  # both corners
+    assert crops[4][0, 0, 0, 0] == image[0, 0, 3, 3]  # the middle offset
+    assert torch.equal(grid_crops(image, (4, 6), 1)[0], image[..., 3:7, 3:9])  # the centre
+    assert torch.equal(grid_crops(image, (10, 12), 3)[0], image) and len(grid_crops(image, (20, 20), 3)) == 1
+    assert [c.shape[-2:] for c in grid_crops(image, (4, 20), 2)] == [(4, 12), (4, 12)]  # one side larger
+    with pytest.raises(ValueError, match="per_side"):
+        grid_crops(image, (4, 6), 0)
+
+
+def test_a_larger_exemplar_gives_the_mean_gram_of_canvas_sized_crops(texture32):
+    """With ``crops`` the Gram target at a scale is the mean of the crops' Gram matrices (the
+    canvas's share of border rows); ``crops=0`` is the whole exemplar's (the papers' setup)."""
+    from untrained.image import grid_crops
+    from untrained.losses import gram_matrix
+    from untrained.synth.texture import TextureProblem
+
+    exemplar = torch.rand(1, 3, 40, 48, generator=torch.Generator().manual_seed(0))
+    targets = {}
+    for crops in (2, 0):
+        cfg = _cfg(size=(24, 24), crops=crops).resolved((40, 48))
+        problem = TextureProblem(exemplar, cfg)
+        term = problem.objective((24, 24), 1.0).terms[0]
+        targets[crops] = term.loss.target
+        feats = lambda x: problem.net(x, [term.layer])[term.layer]  # noqa: E731
+    whole = gram_matrix(feats(exemplar))
+    mean = sum(gram_matrix(feats(c)) for c in grid_crops(exemplar, (24, 24), 2)) / 4
+    assert torch.allclose(targets[0], whole, rtol=1e-5, atol=1e-7)
+    assert torch.allclose(targets[2], mean, rtol=1e-5, atol=1e-7)
+    assert not torch.allclose(mean, whole, rtol=1e-3)  # the border share differs with the size
+
+
 def test_channels_last_changes_speed_not_the_result(texture32):
     optim = OptimConfig(iterations=1, scales=1, lbfgs_max_iter=5)
     a = U.texture(texture32, _cfg(size=(32, 32), optim=optim))
@@ -260,7 +299,9 @@ def test_cli_schedule_flags(exemplar_file, tmp_path, capsys):
                  "--plateau", "0.5", "--line-search"]) == 0
     cfg = json.loads(out.with_suffix(".json").read_text())["config"]
     assert cfg["optim"]["scale_evaluations"] == [6, 3] and cfg["refine_layers"] == ["conv1_1"]
-    assert cfg["finest_layers"] == ["conv1_2"]
+    assert cfg["finest_layers"] == ["conv1_2"] and cfg["crops"] == 3
+    assert main(["texture", str(exemplar_file), "--crops", "-2", "-o", str(out), "--quiet"]) == 2
+    assert "crops" in capsys.readouterr().err
     assert cfg["optim"]["plateau"] == 0.5 and cfg["optim"]["line_search"] is True
     assert main(["texture", str(exemplar_file), "--scale-evaluations", "x", "-o", str(out)]) == 2
     assert "--scale-evaluations" in capsys.readouterr().err

@@ -15,6 +15,25 @@ import torch
 import torch.nn.functional as F
 
 
+def grid_crops(image: torch.Tensor, size: tuple[int, int], per_side: int) -> list[torch.Tensor]:
+    """Crops of *size* (H, W) from ``(B, C, H, W)`` *image* on a *per_side* × *per_side* grid
+    of offsets spanning it (corners included; 1: the centre crop).  Along a side where the
+    image is not larger than *size* the whole side is kept, so an image no larger than *size*
+    gives ``[image]``."""
+    if per_side < 1:
+        raise ValueError(f"per_side must be ≥ 1, got {per_side}")
+    offsets = []
+    for full, want in zip(image.shape[-2:], size):
+        if full <= want:
+            offsets.append(([0], full))
+        elif per_side == 1:
+            offsets.append(([(full - want) // 2], want))
+        else:
+            offsets.append((sorted({round(i * (full - want) / (per_side - 1)) for i in range(per_side)}), want))
+    (ys, h), (xs, w) = offsets
+    return [image[..., y:y + h, x:x + w] for y in ys for x in xs]
+
+
 def resize(image: torch.Tensor, size: tuple[int, int], circular: bool = False) -> torch.Tensor:
     """Antialiased bilinear resize of ``(B, C, H, W)`` to *size* (H, W) (kornia); *circular*
     treats the image as periodic (tileable output), so its borders blend with the opposite ones.

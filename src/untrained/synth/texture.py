@@ -20,7 +20,7 @@ from ..objective import Objective
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, fill_degrid, finite_nonneg, fit_scales,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
-from ..image import noise, randn
+from ..image import grid_crops, noise, randn
 from .loop import UNSET_DEFAULTS, Iterate, OptimConfig, Result, Synthesis, scale_sizes
 
 #: The net ``untrained texture`` uses unless told otherwise, by loss, as network options.  Gram
@@ -65,6 +65,12 @@ LARGE_OUTPUT = 512 * 512
 HUGE_OUTPUT = 2048 * 2048
 
 
+def _crops(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UserError(f"crops must be a whole number ≥ 0 (0: the whole exemplar), got {value!r}")
+    return value
+
+
 def fast_evaluations(size: tuple[int, int]) -> tuple[int, ...]:
     """The default evaluation caps of the finest scales for an output of *size* (H, W)."""
     pixels = size[0] * size[1]
@@ -95,6 +101,13 @@ class TextureConfig:
     their deepest layers cost the most while changing little (measured in
     benchmarks/bench_texture.py).  ``None`` means: for the Gram and SWD losses with the net's
     default layers, all but the deepest; otherwise (and when empty) the same as ``layers``.
+    ``crops``: with the Gram loss, at every scale where the (scaled) exemplar is larger than the
+    canvas, its target is the mean Gram matrix of ``crops`` × ``crops`` canvas-sized crops
+    spanning it (:func:`untrained.image.grid_crops`) instead of the whole exemplar's; 0 takes the
+    whole exemplar (the papers' setup).  With zero padding a feature map's border rows differ
+    from its interior, and their share of the Gram matrix depends on the map's size: a 384²
+    exemplar's share cannot be matched on a 256² canvas, and L-BFGS stalls (issue 15: gravel
+    384² → 256², seeds 1–3, 0.077–0.141 with the whole exemplar, 0.058–0.061 with crops).
     ``finest_layers`` replace them at the finest scale (when there are several scales); ``None``
     or empty: the refine layers.  ``conv1_1, conv1_2`` there (no pooled layer at the costliest
     scale) takes 12 % less time at 256² and lowers ``frame``, but scores 4–9 % worse on fine
@@ -113,6 +126,7 @@ class TextureConfig:
     layers: tuple[str, ...] = ()
     refine_layers: tuple[str, ...] | None = None
     finest_layers: tuple[str, ...] | None = None
+    crops: int = 3
     loss: str = "gram"
     style_weight: float = 1.0
     smoothness: float = 0.0
@@ -165,6 +179,7 @@ class TextureConfig:
             smoothness=finite_nonneg(self.smoothness, "smoothness"),
             variety=finite_nonneg(self.variety, "variety"),
             spectrum_weight=finite_nonneg(self.spectrum_weight, "spectrum weight"),
+            crops=_crops(self.crops),
             blend=blend,
         )
         check_sizes(net, layers, cfg.size, cfg.optim.scales, images, patch=base == "patch")
@@ -188,9 +203,13 @@ class TextureProblem(NetProblem):
             layers = c.layers
         else:
             layers = c.finest_layers if tuple(size) == tuple(c.size) else c.refine_layers
+        pieces, blend = [[e] for e in exemplars], c.blend
+        if c.crops and base == "gram":  # canvas-sized crops: the same share of border rows as the canvas
+            pieces = [grid_crops(e, size, c.crops) for e in exemplars]
+            blend = tuple(w / len(p) for p, w in zip(pieces, c.blend) for _ in p)
         with torch.no_grad():
-            feats = [self.net(e, layers) for e in exemplars]
-        terms = style_terms(feats, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile)
+            feats = [self.net(x, layers) for p in pieces for x in p]
+        terms = style_terms(feats, base, c.style_weight, c.variety, blend=blend, circular=c.tile)
         if spectrum:
             terms += spectrum_term(exemplars, size, c.spectrum_weight, c.blend)
         return Objective(self.net, terms + tv_term(c.smoothness, c.tile, c.tv))
