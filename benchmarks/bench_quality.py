@@ -14,8 +14,9 @@ Methods:
   normalised (He et al.'s automatic weights), one scale, 20 L-BFGS steps of 20 evaluations with
   torch's strong-Wolfe line search.
 
-Each exemplar is resized to the output size first, so synthesis and ``score`` see the same image
-(``score`` compares against the exemplar resized to the output anyway).  Every finished cell
+Each exemplar is resized to the output size first, so synthesis and ``score`` see the same image;
+``--native`` gives it at its own size instead (a 384² photo for a 256² output, as users run it;
+``score`` then compares with the photo at its own scale), recorded as ``METHOD@native``.  Every finished cell
 (method, exemplar, size, seed) is written to the results JSON at once; cells already there are
 skipped, so a long matrix can be split across invocations and machines (``--merge`` folds other
 results files in; each cell records the host and thread count its time was measured with —
@@ -78,8 +79,8 @@ def key(method: str, exemplar: str, size: int, seed: int) -> str:
     return f"{method}|{exemplar}|{size}|{seed}"
 
 
-def run_cell(method: str, exemplar: torch.Tensor, size: int, seed: int) -> dict:
-    target = resize(exemplar, (size, size)).clamp(0, 1)
+def run_cell(method: str, exemplar: torch.Tensor, size: int, seed: int, native: bool = False) -> dict:
+    target = exemplar if native else resize(exemplar, (size, size)).clamp(0, 1)
     start, cpu = time.perf_counter(), time.process_time()
     result = U.texture(target, method_config(method, size, seed))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -183,6 +184,9 @@ def main() -> None:
     ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "quality.json")
     ap.add_argument("--merge", nargs="*", type=Path, default=[], help="other results files to fold in first")
     ap.add_argument("--report-only", action="store_true", help="print the table of what the results hold; run nothing")
+    ap.add_argument("--native", action="store_true",
+                    help="give each exemplar at its own size (the usual workflow: a photo larger than the "
+                         "output), scored against it; cells are recorded as METHOD@native")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--readme", action="store_true",
                     help="also print the README's table (median / worst score and seed count per exemplar × size × method)")
@@ -208,10 +212,10 @@ def main() -> None:
                 for name in names:
                     exemplar = U.load_image(EXEMPLARS[name])
                     for seed in args.seeds:
-                        k = key(method, name, size, seed)
+                        k = key(method + ("@native" if args.native else ""), name, size, seed)
                         if k in results:
                             continue
-                        results[k] = run_cell(method, exemplar, size, seed)
+                        results[k] = run_cell(method, exemplar, size, seed, args.native)
                         save(args.results, results)
                         print(f"{k}: score {results[k]['score']:.3f}, {results[k]['seconds']:.1f} s", file=sys.stderr)
     report(results, args.sizes if not args.report_only else None)

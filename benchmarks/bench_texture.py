@@ -1,18 +1,21 @@
 """Speed of `untrained texture` against the VGG-19 Gatys baseline, in one process and one run.
 
     .venv/bin/python benchmarks/bench_texture.py [--exemplar examples/ink.jpg ...] [--sizes 512 1024 2048]
+                                                 [--baseline strong|uniform] [--seeds 1 2 3]
                                                  [--baseline-steps 20] [--skip-baseline]
                                                  [--device cuda --baseline-sizes 256 1024 4096
                                                   --sizes 1024 4096 --peak-tflops 67]
 
 (a) the baseline users would otherwise run: Gram synthesis with the VGG-19 layout (random
     weights), style layers conv1_1, conv2_1, conv3_1, conv4_1, conv5_1, one scale, 20 L-BFGS steps
-    of up to 20 evaluations, at 256²;
-(b) `untrained texture` with its defaults at 256² (and at --sizes).
+    of up to 20 evaluations, at 256².  ``--baseline strong`` (the default) is issue 15's strong
+    baseline as benchmarks/bench_quality.py runs it (full width, Kaiming-normal weights, zero
+    bias, each Gram term normalised, strong-Wolfe line search); ``--baseline uniform`` is the
+    older, weaker one (Du's uniform weights, bias 0.5, no line search);
+(b) `untrained texture` with its defaults at 256² (and at --sizes), once per ``--seeds`` seed;
+    the ratio divides (a)'s time by (b)'s median.
 
-This baseline (Du's uniform weights, bias 0.5, no line search) is weaker than the strong one
-of issue 15, and one seed says little: benchmarks/bench_quality.py measures quality as a
-distribution (seeds × exemplars × sizes) against the strong baseline.
+benchmarks/bench_quality.py measures quality as a distribution (seeds × exemplars × sizes).
 
 For each: wall time, evaluations, ms per evaluation, achieved GFLOP/s (forward + input-gradient
 convolutions, counted from the net's layer table; tiled scales, above 2048 px, run one more
@@ -25,6 +28,7 @@ where (auto, cpu, cuda, cuda:N, mps).  Nothing here is a timed test.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import threading
 import time
@@ -40,6 +44,9 @@ from untrained.metrics import score  # noqa: E402
 from untrained.nets.build import layer_table  # noqa: E402
 from untrained.synth.loop import OptimConfig  # noqa: E402
 from untrained.synth.texture import TextureConfig  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_quality import method_config  # noqa: E402  (one definition of the strong baseline)
 
 
 class PeakRSS:
@@ -104,7 +111,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--exemplar", nargs="*", default=[str(ROOT / "examples" / "ink.jpg")])
     ap.add_argument("--sizes", nargs="*", type=int, default=[])
-    ap.add_argument("--baseline-steps", type=int, default=20)
+    ap.add_argument("--baseline", choices=("strong", "uniform"), default="strong")
+    ap.add_argument("--seeds", nargs="*", type=int, default=[0], help="seeds of the default runs (b)")
+    ap.add_argument("--baseline-steps", type=int, default=20, help="L-BFGS steps of the uniform baseline")
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument("--baseline-sizes", nargs="*", type=int, default=[256],
                     help="sizes at which both the baseline and the default run (default 256)")
@@ -125,6 +134,8 @@ def main() -> None:
     print("| run | seconds | evaluations | ms/eval | GFLOP/s | peak GiB | score |")
     print("|---|---|---|---|---|---|---|")
     def baseline_cfg(n: int) -> TextureConfig:
+        if args.baseline == "strong":
+            return method_config("baseline", n, args.seeds[0])
         return TextureConfig(
             size=(n, n), net=U.preset("vgg19"), layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
             refine_layers=(), optim=OptimConfig(iterations=args.baseline_steps, scales=1, lbfgs_max_iter=20))
@@ -136,11 +147,16 @@ def main() -> None:
             a = None if args.skip_baseline else run(f"{name} (a) VGG-19 Gatys baseline {n}²", exemplar, baseline_cfg(n), device)
             if a:
                 print(row(a), flush=True)
-            b = run(f"{name} (b) untrained texture {n}²", exemplar, TextureConfig(size=(n, n)), device)
-            print(row(b), flush=True)
+            bs = []
+            for seed in args.seeds:
+                bs.append(run(f"{name} (b) untrained texture {n}² seed {seed}", exemplar,
+                              TextureConfig(size=(n, n), seed=seed), device))
+                print(row(bs[-1]), flush=True)
             if a:
-                print(f"| {name} ratio (a)/(b) {n}² | {a['seconds'] / b['seconds']:.1f}× | | | | | "
-                      f"{b['score'] - a['score']:+.3f} (b − a) |", flush=True)
+                seconds = statistics.median(b["seconds"] for b in bs)
+                scores = statistics.median(b["score"] for b in bs)
+                print(f"| {name} ratio (a)/(b median) {n}² | {a['seconds'] / seconds:.1f}× | | | | | "
+                      f"{scores - a['score']:+.3f} (b − a) |", flush=True)
         for size in args.sizes:
             print(row(run(f"{name} (b) untrained texture {size}²", exemplar, TextureConfig(size=(size, size)), device)), flush=True)
 
