@@ -12,7 +12,7 @@ Methods:
 * ``baseline`` — the strong VGG-19 Gatys baseline of issue 15: full width, Kaiming-normal weights
   (std √(2/fan_in)), zero bias, average pooling, Gram matrices of conv1_1 … conv5_1 each
   normalised (He et al.'s automatic weights), one scale, 20 L-BFGS steps of 20 evaluations with
-  torch's strong-Wolfe line search.
+  torch's strong-Wolfe line search, the whole exemplar's Gram matrices (``crops=0``).
 
 Each exemplar is resized to the output size first, so synthesis and ``score`` see the same image;
 ``--native`` gives it at its own size instead (a 384² photo for a 256² output, as users run it;
@@ -69,7 +69,7 @@ def method_config(method: str, size: int, seed: int) -> TextureConfig:
                              optim=OptimConfig(iterations=10, scale_evaluations=(), channels_last=True))
     if method == "baseline":
         net = NetOptions(weights="kaiming", bias="zero").apply()
-        return TextureConfig(size=(size, size), seed=seed, net=net, layers=BASELINE_LAYERS, refine_layers=(),
+        return TextureConfig(size=(size, size), seed=seed, net=net, layers=BASELINE_LAYERS, refine_layers=(), crops=0,
                              optim=OptimConfig(iterations=20, scales=1, lbfgs_max_iter=20, line_search=True,
                                                scale_evaluations=()))
     raise SystemExit(f"unknown method {method!r}; choose from default, high, baseline")

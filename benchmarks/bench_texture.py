@@ -138,7 +138,7 @@ def main() -> None:
             return method_config("baseline", n, args.seeds[0])
         return TextureConfig(
             size=(n, n), net=U.preset("vgg19"), layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
-            refine_layers=(), optim=OptimConfig(iterations=args.baseline_steps, scales=1, lbfgs_max_iter=20))
+            refine_layers=(), crops=0, optim=OptimConfig(iterations=args.baseline_steps, scales=1, lbfgs_max_iter=20))
 
     for path in args.exemplar:
         exemplar = U.load_image(path)
