@@ -278,6 +278,17 @@ def test_a_larger_exemplar_gives_the_mean_gram_of_canvas_sized_crops(texture32):
     assert torch.allclose(targets[0], whole, rtol=1e-5, atol=1e-7)
     assert torch.allclose(targets[2], mean, rtol=1e-5, atol=1e-7)
     assert not torch.allclose(mean, whole, rtol=1e-3)  # the border share differs with the size
+    tiled = TextureProblem(exemplar, _cfg(size=(24, 24), crops=2, tile=True).resolved((40, 48)))
+    circular = tiled.net(exemplar, [term.layer])[term.layer]
+    assert torch.allclose(tiled.objective((24, 24), 1.0).terms[0].loss.target, gram_matrix(circular), rtol=1e-5)
+
+
+def test_crops_cover_a_much_larger_exemplar():
+    from untrained.synth.texture import crops_per_side
+
+    assert crops_per_side((384, 384), (256, 256), 3) == 3 and crops_per_side((40, 48), (24, 24), 2) == 2
+    assert crops_per_side((1000, 500), (64, 64), 3) == 16  # ⌈1000/64⌉: offsets at most a canvas apart
+    assert crops_per_side((64, 64), (256, 256), 3) == 3 and crops_per_side((64, 64), (256, 256), 1) == 1
 
 
 def test_channels_last_changes_speed_not_the_result(texture32):

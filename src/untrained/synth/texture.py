@@ -6,6 +6,7 @@ with random weights: He et al. 2016 §3 "texture synthesis"; Du 2020 §3) or neu
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -65,6 +66,13 @@ LARGE_OUTPUT = 512 * 512
 HUGE_OUTPUT = 2048 * 2048
 
 
+def crops_per_side(exemplar: tuple[int, int], canvas: tuple[int, int], least: int) -> int:
+    """Crops per side for an *exemplar* (H, W) on a *canvas* (H, W): *least*, or more where the
+    exemplar is over *least* times the canvas, so that the crops cover all of it (``⌈E/S⌉``:
+    neighbouring offsets are then at most a canvas apart)."""
+    return max(least, *(math.ceil(e / c) for e, c in zip(exemplar, canvas)), 1)
+
+
 def _crops(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise UserError(f"crops must be a whole number ≥ 0 (0: the whole exemplar), got {value!r}")
@@ -102,9 +110,10 @@ class TextureConfig:
     benchmarks/bench_texture.py).  ``None`` means: for the Gram and SWD losses with the net's
     default layers, all but the deepest; otherwise (and when empty) the same as ``layers``.
     ``crops``: with the Gram loss, at every scale where the (scaled) exemplar is larger than the
-    canvas, its target is the mean Gram matrix of ``crops`` × ``crops`` canvas-sized crops
-    spanning it (:func:`untrained.image.grid_crops`) instead of the whole exemplar's; 0 takes the
-    whole exemplar (the papers' setup).  With zero padding a feature map's border rows differ
+    canvas, its target is the mean Gram matrix of at least ``crops`` × ``crops`` canvas-sized
+    crops spanning it (:func:`untrained.image.grid_crops`; more when the exemplar is over
+    ``crops`` times the canvas, to cover it: :func:`crops_per_side`) instead of the whole exemplar's; 0 takes the
+    whole exemplar (the papers' setup), and so does a tileable output (no border to match).  With zero padding a feature map's border rows differ
     from its interior, and their share of the Gram matrix depends on the map's size: a 384²
     exemplar's share cannot be matched on a 256² canvas, and L-BFGS stalls (issue 15: gravel
     384² → 256², seeds 1–3, 0.077–0.141 with the whole exemplar, 0.058–0.061 with crops).
@@ -204,8 +213,8 @@ class TextureProblem(NetProblem):
         else:
             layers = c.finest_layers if tuple(size) == tuple(c.size) else c.refine_layers
         pieces, blend = [[e] for e in exemplars], c.blend
-        if c.crops and base == "gram":  # canvas-sized crops: the same share of border rows as the canvas
-            pieces = [grid_crops(e, size, c.crops) for e in exemplars]
+        if c.crops and base == "gram" and not c.tile:  # canvas-sized crops: the canvas's share of border rows
+            pieces = [grid_crops(e, size, crops_per_side(e.shape[-2:], size, c.crops)) for e in exemplars]
             blend = tuple(w / len(p) for p, w in zip(pieces, c.blend) for _ in p)
         with torch.no_grad():
             feats = [self.net(x, layers) for p in pieces for x in p]
