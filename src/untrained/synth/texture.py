@@ -70,7 +70,7 @@ def crops_per_side(exemplar: tuple[int, int], canvas: tuple[int, int], least: in
     """Crops per side for an *exemplar* (H, W) on a *canvas* (H, W): *least*, or more where the
     exemplar is over *least* times the canvas, so that the crops cover all of it (``⌈E/S⌉``:
     neighbouring offsets are then at most a canvas apart)."""
-    return max(least, *(math.ceil(e / c) for e, c in zip(exemplar, canvas)), 1)
+    return max(least, *(math.ceil(e / c) for e, c in zip(exemplar, canvas)))
 
 
 def _crops(value) -> int:
@@ -112,11 +112,12 @@ class TextureConfig:
     ``crops``: with the Gram loss, at every scale where the (scaled) exemplar is larger than the
     canvas, its target is the mean Gram matrix of at least ``crops`` × ``crops`` canvas-sized
     crops spanning it (:func:`untrained.image.grid_crops`; more when the exemplar is over
-    ``crops`` times the canvas, to cover it: :func:`crops_per_side`) instead of the whole exemplar's; 0 takes the
-    whole exemplar (the papers' setup), and so does a tileable output (no border to match).  With zero padding a feature map's border rows differ
-    from its interior, and their share of the Gram matrix depends on the map's size: a 384²
-    exemplar's share cannot be matched on a 256² canvas, and L-BFGS stalls (issue 15: gravel
-    384² → 256², seeds 1–3, 0.077–0.141 with the whole exemplar, 0.058–0.061 with crops).
+    ``crops`` times the canvas, to cover it: :func:`crops_per_side`) instead of the whole
+    exemplar's; 0 takes the whole exemplar (the papers' setup), and so does a tileable output
+    (no border to match).  With zero padding a feature map's border rows differ from its
+    interior, and their share of the Gram matrix depends on the map's size: a 384² exemplar's
+    share cannot be matched on a 256² canvas, and L-BFGS stalls (issue 15: gravel 384² → 256²,
+    seeds 1–3, 0.077–0.141 with the whole exemplar, 0.058–0.061 with crops).
     ``finest_layers`` replace them at the finest scale (when there are several scales); ``None``
     or empty: the refine layers.  ``conv1_1, conv1_2`` there (no pooled layer at the costliest
     scale) takes 12 % less time at 256² and lowers ``frame``, but scores 4–9 % worse on fine
