@@ -287,6 +287,7 @@ def test_crops_cover_a_much_larger_exemplar():
     from untrained.synth.texture import crops_per_side
 
     assert crops_per_side((384, 384), (256, 256), 3) == 3 and crops_per_side((40, 48), (24, 24), 2) == 2
+    assert crops_per_side((400, 400), (256, 256), 2) == 2  # the default: the fewest that cover it
     assert crops_per_side((1000, 500), (64, 64), 3) == 16  # ⌈1000/64⌉: offsets at most a canvas apart
     assert crops_per_side((64, 64), (256, 256), 3) == 3 and crops_per_side((64, 64), (256, 256), 1) == 1
 
@@ -310,7 +311,7 @@ def test_cli_schedule_flags(exemplar_file, tmp_path, capsys):
                  "--plateau", "0.5", "--line-search"]) == 0
     cfg = json.loads(out.with_suffix(".json").read_text())["config"]
     assert cfg["optim"]["scale_evaluations"] == [6, 3] and cfg["refine_layers"] == ["conv1_1"]
-    assert cfg["finest_layers"] == ["conv1_2"] and cfg["crops"] == 3
+    assert cfg["finest_layers"] == ["conv1_2"] and cfg["crops"] == 2
     assert main(["texture", str(exemplar_file), "--crops", "-2", "-o", str(out), "--quiet"]) == 2
     assert "crops" in capsys.readouterr().err
     assert cfg["optim"]["plateau"] == 0.5 and cfg["optim"]["line_search"] is True

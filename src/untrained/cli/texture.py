@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = TextureConfig(
         size=args.size, net=net_from_args(args, defaults), layers=args.layers or (),
         refine_layers=args.refine_layers if args.refine_layers is not None else refine,
-        finest_layers=args.finest_layers, crops=args.crops,
+        finest_layers=args.finest_layers, crops=TextureConfig.crops if args.crops is None else args.crops,
         loss=args.loss, variety=args.variety, tv=args.tv,
         spectrum_weight=args.spectrum_weight, tile=args.tile,
         blend=args.blend or (),
@@ -76,9 +76,10 @@ def add_parser(sub) -> None:
     p.add_argument("--finest-layers", type=parse_layers, default=None,
                    help="layers matched at the finest scale (default: the refine layers; "
                         "conv1_1,conv1_2 is ~12%% faster at 256², worse on fine textures)")
-    p.add_argument("--crops", type=int, default=3,
+    p.add_argument("--crops", type=int, default=None,
                    help="match the mean Gram matrix of N×N output-sized crops of an exemplar larger "
-                        "than the output, at every scale (default 3; 0: the whole exemplar, as the "
+                        "than the output, at every scale (default 2: the fewest "
+                        "that cover it; more when it is over N times the output; 0: the whole exemplar, as the "
                         "papers do — with zero padding a larger exemplar's border share then "
                         "cannot be matched)")
     p.add_argument("--style-weight", type=finite, default=1.0,
