@@ -134,3 +134,18 @@ def test_sort_last_has_sorts_gradient():
 def test_sort_last_leaves_nans_where_sort_puts_them():
     x = torch.tensor([[3.0, float("nan"), -1.0, 2.0]])
     assert torch.equal(sort_last(x)[:, :3], torch.tensor([[-1.0, 2.0, 3.0]])) and sort_last(x)[0, 3].isnan()
+
+
+def test_gram_loss_takes_a_ready_target_gram():
+    """A given target Gram matrix is used as is (the texture task's mean over crops), and exactly
+    one of features and Gram matrix must be given."""
+    feats = torch.rand(1, 4, 6, 6, generator=torch.Generator().manual_seed(0))
+    other = torch.rand(1, 4, 6, 6, generator=torch.Generator().manual_seed(1))
+    target = (gram_matrix(feats) + gram_matrix(other)) / 2
+    loss = GramLoss(target_gram=target)
+    assert torch.equal(loss.target, target)
+    assert torch.allclose(loss(feats), GramLoss([feats, other])(feats))
+    with pytest.raises(ValueError):
+        GramLoss(feats, target_gram=target)
+    with pytest.raises(ValueError):
+        GramLoss()

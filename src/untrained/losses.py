@@ -101,12 +101,18 @@ class GramLoss(nn.Module):
     """:func:`gram_loss` against the Gram matrix of fixed target features (computed once).
 
     Several targets with *weights* blend their statistics: the target is the weighted mean of
-    their Gram matrices (``untrained texture a.jpg b.jpg --blend 0.7,0.3``)."""
+    their Gram matrices (``untrained texture a.jpg b.jpg --blend 0.7,0.3``).  Or give the
+    ``(1, C, C)`` *target_gram* itself (computed another way: the mean over crops of a larger
+    exemplar, one crop at a time)."""
 
-    def __init__(self, target_features, weights=None):
+    def __init__(self, target_features=None, weights=None, *, target_gram: torch.Tensor | None = None):
         super().__init__()
-        targets, weights = _weighted(target_features, weights)
-        self.register_buffer("target", sum(w * gram_matrix(t) for t, w in zip(targets, weights)))
+        if (target_features is None) == (target_gram is None):
+            raise ValueError("give target features or a target Gram matrix, not both or neither")
+        if target_gram is None:
+            targets, weights = _weighted(target_features, weights)
+            target_gram = sum(w * gram_matrix(t) for t, w in zip(targets, weights))
+        self.register_buffer("target", target_gram.detach())
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return gram_loss(features, self.target)

@@ -15,9 +15,9 @@ import torch
 from ..config import to_dict
 from ..devices import resolve as resolve_device
 from ..errors import UserError
-from ..losses import TV_FORMS
+from ..losses import TV_FORMS, GramLoss, gram_matrix
 from ..nets import NetSpec
-from ..objective import Objective
+from ..objective import Objective, Term
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, fill_degrid, finite_nonneg, fit_scales,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
@@ -71,6 +71,21 @@ def crops_per_side(exemplar: tuple[int, int], canvas: tuple[int, int], least: in
     exemplar is over *least* times the canvas, so that the crops cover all of it (``⌈E/S⌉``:
     neighbouring offsets are then at most a canvas apart)."""
     return max(least, *(math.ceil(e / c) for e, c in zip(exemplar, canvas)))
+
+
+@torch.no_grad()
+def crop_grams(net, exemplar: torch.Tensor, size: tuple[int, int], least: int,
+               layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    """Mean Gram matrices ``{layer: (1, C, C)}`` over canvas-sized crops of *exemplar* for a canvas
+    of *size* (H, W) (:func:`crops_per_side` per side, at least *least*; an exemplar no larger
+    than the canvas is one crop), computed one crop at a time so that only one crop's features
+    are ever in memory (``TextureConfig.crops``)."""
+    crops = grid_crops(exemplar, size, crops_per_side(exemplar.shape[-2:], size, least))
+    means: dict[str, torch.Tensor] = {}
+    for crop in crops:
+        for k, f in net(crop, layers).items():
+            means[k] = means.get(k, 0) + gram_matrix(f) / len(crops)
+    return means
 
 
 def _crops(value) -> int:
@@ -218,13 +233,15 @@ class TextureProblem(NetProblem):
             layers = c.layers
         else:
             layers = c.finest_layers if tuple(size) == tuple(c.size) else c.refine_layers
-        pieces, blend = [[e] for e in exemplars], c.blend
         if c.crops and base == "gram" and not c.tile:  # canvas-sized crops: the canvas's share of border rows
-            pieces = [grid_crops(e, size, crops_per_side(e.shape[-2:], size, c.crops)) for e in exemplars]
-            blend = tuple(w / len(p) for p, w in zip(pieces, c.blend) for _ in p)
-        with torch.no_grad():
-            feats = [self.net(x, layers) for p in pieces for x in p]
-        terms = style_terms(feats, base, c.style_weight, c.variety, blend=blend, circular=c.tile)
+            grams = [crop_grams(self.net, e, size, c.crops, layers) for e in exemplars]
+            total = sum(c.blend)
+            terms = [Term(f"gram:{k}", k, GramLoss(target_gram=sum(w / total * g[k] for g, w in zip(grams, c.blend))),
+                          c.style_weight) for k in layers]
+        else:
+            with torch.no_grad():
+                feats = [self.net(e, layers) for e in exemplars]
+            terms = style_terms(feats, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile)
         if spectrum:
             terms += spectrum_term(exemplars, size, c.spectrum_weight, c.blend)
         return Objective(self.net, terms + tv_term(c.smoothness, c.tile, c.tv))
