@@ -134,3 +134,18 @@ def test_cli_degrid_flag(exemplar_file, tmp_path):
                  "--net", "champandard-asrun", "--scales", "1", "--degrid", "0", "-o", str(out), "--quiet"]) == 0
     assert json.loads(out.with_suffix(".json").read_text())["config"]["optim"]["degrid"] == 0
     assert main(["texture", str(exemplar_file), "--size", "32", "--degrid", "1", "-o", str(out), "--quiet"]) == 2
+
+
+@pytest.mark.parametrize("period", [2, 4])
+@pytest.mark.parametrize("circular", [False, True])
+def test_fft_notch_equals_the_dense_matrices(period, circular):
+    """The FFT path (images larger than the window) filters exactly as the per-axis matrices that
+    define the notch (reflected or wrapped borders), also on a wrapped image smaller than the window."""
+    from untrained.image import _notch_matrices
+
+    for h, w in ((40, 52), (30, 20)):
+        x = torch.rand(2, 3, h, w, generator=torch.Generator().manual_seed(h))
+        ch, ph = _notch_matrices(h, period, 2.0, circular)
+        cw, pw = _notch_matrices(w, period, 2.0, circular)
+        dense = x - (ch @ x @ cw.T - ph @ x @ pw.T)
+        assert torch.allclose(degrid(x, period, circular=circular), dense, atol=1e-5)
