@@ -227,6 +227,26 @@ def test_region_swd_compares_each_region_with_its_own_counterpart():
     assert all(s > 4 * r for r, s in zip(right, swapped))
 
 
+def test_region_leak_counts_the_pixels_that_read_as_another_region():
+    """Style: red sky over a blue sea.  A doodle painted region by region leaks nothing; the
+    same doodle with a 16 × 16 red square in its sea leaks about that square's share of the sea
+    (the 9-px window blurs its edge), and nothing in the sky."""
+    g = torch.Generator().manual_seed(0)
+    n = 64
+    sky = torch.zeros(n, n)
+    sky[: n // 2] = 1
+    red, blue = torch.tensor([0.9, 0.1, 0.1]).view(3, 1, 1), torch.tensor([0.1, 0.2, 0.9]).view(3, 1, 1)
+    style = (sky * red + (1 - sky) * blue + 0.05 * torch.rand(3, n, n, generator=g))[None].clamp(0, 1)
+    masks = torch.stack([sky, 1 - sky])
+    doodle = style.flip(-1).clone()  # the same regions, other pixels
+    assert M.region_leak(doodle, masks, style, masks) == [0.0, 0.0]
+    doodle[..., 40:56, 20:36] = red  # a red square in the sea: 256 of its 2048 pixels
+    sky_leak, sea_leak = M.region_leak(doodle, masks, style, masks)
+    assert sky_leak == 0.0 and 0.08 < sea_leak < 0.17
+    with pytest.raises(ValueError):
+        M.region_leak(doodle, masks[:1], style, masks)
+
+
 def test_frame_flags_streaks_along_an_edge_a_few_pixels_inside(crops):
     """Issue 15's inner rectangle: rows 8–10 px inside the top and bottom edges that run along
     them (and the same along the left and right edges)."""

@@ -552,6 +552,35 @@ def region_swd(output: torch.Tensor, output_masks: torch.Tensor, reference: torc
     return result
 
 
+def region_leak(output: torch.Tensor, output_masks: torch.Tensor, reference: torch.Tensor,
+                reference_masks: torch.Tensor, window: int = 9, samples: int = 20000, neighbours: int = 15,
+                chunk: int = 8192) -> list[float]:
+    """How faithful to the map each region is: for each region *k*, the fraction of the output's
+    pixels in ``output_masks[k]`` whose local colour (mean over a *window* px square) reads as
+    another region of *reference* — a vote among its *neighbours* nearest of *samples* reference
+    pixels' local colours, labelled by ``reference_masks`` (``(K, H, W)`` each, one-hot; issue 17:
+    a piece of cliff painted into a Neural Doodle's sky).  0: every pixel reads as its own
+    region; regions whose colours overlap in the reference (Monet's sea and sky) score above 0
+    on the reference itself, so compare with ``region_leak(reference, reference_masks, …)``."""
+    out, ref = _image(output), _image(reference, "reference")
+    if output_masks.shape[-2:] != out.shape[-2:] or reference_masks.shape[-2:] != ref.shape[-2:]:
+        raise ValueError("each image needs masks (K, H, W) of its own size")
+    if output_masks.shape[0] != reference_masks.shape[0]:
+        raise ValueError(f"{output_masks.shape[0]} output regions but {reference_masks.shape[0]} reference regions")
+    k = output_masks.shape[0]
+    local = lambda x: F.avg_pool2d(x, window, 1, window // 2, count_include_pad=False)[0].reshape(3, -1).T  # noqa: E731
+    pool, labels = local(ref), reference_masks.reshape(k, -1).argmax(0)
+    pick = torch.randperm(len(pool), generator=_gen(7))[:samples]
+    pool, labels = pool[pick], labels[pick]
+    colours, regions = local(out), output_masks.reshape(k, -1).argmax(0)
+    votes = []
+    for start in range(0, len(colours), chunk):  # bounded memory: chunk × samples distances
+        near = torch.cdist(colours[start:start + chunk], pool).topk(min(neighbours, len(pool)), largest=False).indices
+        votes.append(F.one_hot(labels[near], k).sum(1).argmax(1))
+    read = torch.cat(votes)
+    return [float((read[regions == i] != i).float().mean()) if (regions == i).any() else float("nan") for i in range(k)]
+
+
 def texture_scores(output: torch.Tensor, reference: torch.Tensor, device: torch.device | str = "cpu") -> dict[str, float]:
     """The texture metric suite of *output* against exemplar *reference* (held-out nets on *device*)."""
     distance = swd(output, reference)

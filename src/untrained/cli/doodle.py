@@ -68,13 +68,12 @@ def add_parser(sub) -> None:
     p.add_argument("--content-weight", type=finite, default=None,
                    help="default 1 (relative; only with --content)")
     p.add_argument("--semantic-weight", type=finite, default=None,
-                   help="weight of the map channels in matching (default 10)")
+                   help="weight of the map channels in matching (default 30)")
     p.add_argument("--smoothness", type=finite, default=None,
                    help="total-variation weight (default 0)")
     p.add_argument("--variety", type=finite, default=None,
                    help="lower each style patch's score by VARIETY × its best score of the "
-                        "previous "
-                        "evaluation (neural-doodle's; default 0)")
+                        "previous evaluation (neural-doodle's; default 0.75)")
     p.add_argument("--tv", default=None,
                    help="total-variation form: squared (default) or doodle (neural-doodle's)")
     p.add_argument("--gram-layers", type=parse_layers, default=None,

@@ -90,7 +90,17 @@ class DoodleConfig:
     seeds of a 256×192 Monet doodle and on the README figure's cliffs on 2 of 3 seeds
     (docs/experiments.md, issue 17).  ``refine_layers`` are the patch layers of every scale
     after the coarsest (``None``: ``style_layers``): patch matching on
-    ``conv3_1`` at full size costs most of a 512×384 doodle's time."""
+    ``conv3_1`` at full size costs most of a 512×384 doodle's time.
+
+    ``variety`` 0.75 and ``semantic_weight`` 30 by default (issue 17;
+    benchmarks/bench_doodle.py, the README figure, seeds 0–2): with neural-doodle's variety rule
+    each style patch's score drops by its best score of the previous evaluation, so matching
+    spreads over the region's patches instead of reusing the few nearest — the cliffs' strata,
+    lichen and boulder come back (cliffs 1.68–2.71 × a plain texture's distance with variety 0
+    and semantic weight 10, 0.82–1.25 now; every region ≤ 1.25).  The heavier map channels keep
+    the spread inside each region (:func:`untrained.metrics.region_leak` of the sky 0.053–0.083,
+    against 0.048–0.095 before; variety 0.5 with weight 10 painted a cliff into the sky, variety
+    1 with weight 30 leaked 0.080–0.088)."""
 
     size: tuple[int, int] | None = None
     net: NetSpec = field(default_factory=lambda: preset("champandard-asrun"))
@@ -101,10 +111,10 @@ class DoodleConfig:
     refine_layers: tuple[str, ...] | None = ("conv4_1",)
     style_weight: float = 1.0
     content_weight: float = 1.0
-    semantic_weight: float = 10.0
+    semantic_weight: float = 30.0
     smoothness: float = 0.0
     tv: str = "squared"
-    variety: float = 0.0
+    variety: float = 0.75
     init: str = "noise"
     normalize: bool = True
     optim: OptimConfig = field(default_factory=lambda: OptimConfig(iterations=2, scales=None))
