@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import statistics
 import sys
 import time
@@ -39,6 +38,9 @@ sys.path.insert(0, str(ROOT / "docs"))
 import untrained as U  # noqa: E402
 from untrained import metrics  # noqa: E402
 from untrained.io import load_image  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_quality import save  # noqa: E402  (one atomic results writer)
 
 doodle_module = importlib.import_module("untrained.synth.doodle")
 REGIONS = ("sky", "cliffs", "sea", "beach")
@@ -63,13 +65,6 @@ def largest_rectangle(mask: torch.Tensor) -> tuple[int, int, int, int]:
                     best = (row - top + 1, left, top, col - left)
             stack.append(col)
     return best
-
-
-def save(path: Path, results: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=1, sort_keys=True))
-    os.replace(tmp, path)
 
 
 def parse_set(items: list[str]) -> dict:

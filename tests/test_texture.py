@@ -399,3 +399,19 @@ def test_blog_schedule_caps_each_phase_at_its_evaluations(texture32):
     per_scale = [sum(1 for h in r.history if h["scale"] == s) for s in range(2)]
     assert max(per_scale) <= 4 and min(per_scale) >= 2
     assert float(r.image.min()) >= 0 and float(r.image.max()) <= 1
+
+
+def test_style_terms_take_ready_gram_targets_for_the_gram_loss_only():
+    """Target Gram matrices (the crops' mean) give the same term as the features they come from,
+    blended with the same weights; another loss cannot take them."""
+    from untrained.losses import gram_matrix
+    from untrained.synth.common import style_terms
+
+    a, b = (torch.rand(1, 4, 5, 5, generator=torch.Generator().manual_seed(s)) for s in (0, 1))
+    from_feats = style_terms([{"conv1_1": a}, {"conv1_1": b}], "gram", 1.0, blend=(0.7, 0.3))
+    from_grams = style_terms([{"conv1_1": gram_matrix(a)}, {"conv1_1": gram_matrix(b)}], "gram", 1.0,
+                             blend=(0.7, 0.3), grams=True)
+    assert [t.name for t in from_grams] == [t.name for t in from_feats] == ["gram:conv1_1"]
+    assert torch.allclose(from_grams[0].loss.target, from_feats[0].loss.target)
+    with pytest.raises(ValueError, match="gram"):
+        style_terms([{"conv1_1": gram_matrix(a)}], "swd", 1.0, grams=True)

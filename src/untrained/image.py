@@ -68,6 +68,7 @@ def randn(shape, generator: torch.Generator, device: torch.device | str = "cpu")
 DEGRID_SIGMA = 2.0
 
 
+@functools.lru_cache(maxsize=8)
 def _notch_kernels(period: int, sigma: float) -> tuple[torch.Tensor, torch.Tensor]:
     """``(comb, plain)`` 1-D windows of :func:`degrid`, each summing to 1: a Gaussian of σ =
     *sigma* periods sampled every *period* px, and sampled at every pixel."""

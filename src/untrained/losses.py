@@ -102,17 +102,17 @@ class GramLoss(nn.Module):
 
     Several targets with *weights* blend their statistics: the target is the weighted mean of
     their Gram matrices (``untrained texture a.jpg b.jpg --blend 0.7,0.3``).  Or give the
-    ``(1, C, C)`` *target_gram* itself (computed another way: the mean over crops of a larger
-    exemplar, one crop at a time)."""
+    ``(1, C, C)`` Gram matrices themselves as *target_gram* (one, or several blended the same
+    way), computed another way: the mean over crops of a larger exemplar, one crop at a time."""
 
-    def __init__(self, target_features=None, weights=None, *, target_gram: torch.Tensor | None = None):
+    def __init__(self, target_features=None, weights=None, *, target_gram=None):
         super().__init__()
         if (target_features is None) == (target_gram is None):
             raise ValueError("give target features or a target Gram matrix, not both or neither")
-        if target_gram is None:
-            targets, weights = _weighted(target_features, weights)
-            target_gram = sum(w * gram_matrix(t) for t, w in zip(targets, weights))
-        self.register_buffer("target", target_gram.detach())
+        grams, weights = _weighted(target_gram if target_features is None else target_features, weights)
+        if target_features is not None:
+            grams = [gram_matrix(t) for t in grams]
+        self.register_buffer("target", sum(w * g for g, w in zip(grams, weights)))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return gram_loss(features, self.target)

@@ -516,6 +516,14 @@ def _region_patches(band: torch.Tensor, mask: torch.Tensor, patch: int, count: i
     return p
 
 
+def _check_regions(out: torch.Tensor, output_masks: torch.Tensor, ref: torch.Tensor,
+                   reference_masks: torch.Tensor) -> None:
+    if output_masks.shape[-2:] != out.shape[-2:] or reference_masks.shape[-2:] != ref.shape[-2:]:
+        raise ValueError("each image needs masks (K, H, W) of its own size")
+    if output_masks.shape[0] != reference_masks.shape[0]:
+        raise ValueError(f"{output_masks.shape[0]} output regions but {reference_masks.shape[0]} reference regions")
+
+
 def region_swd(output: torch.Tensor, output_masks: torch.Tensor, reference: torch.Tensor,
                reference_masks: torch.Tensor, patch: int = 7, levels: int = 4, count: int = 2048,
                directions: int = 128, min_patches: int = 64) -> list[float]:
@@ -529,10 +537,7 @@ def region_swd(output: torch.Tensor, output_masks: torch.Tensor, reference: torc
     has fewer than *min_patches* such patches are skipped; a region with no usable band gives
     ``nan``.  Lower is better; 0 for statistically identical regions."""
     out, ref = _image(output), _image(reference, "reference")
-    if output_masks.shape[-2:] != out.shape[-2:] or reference_masks.shape[-2:] != ref.shape[-2:]:
-        raise ValueError("each image needs masks (K, H, W) of its own size")
-    if output_masks.shape[0] != reference_masks.shape[0]:
-        raise ValueError(f"{output_masks.shape[0]} output regions but {reference_masks.shape[0]} reference regions")
+    _check_regions(out, output_masks, ref, reference_masks)
     out_bands, ref_bands = _bands(out, levels, patch), _bands(ref, levels, patch)
     used = min(len(out_bands), len(ref_bands))
     out_bands = out_bands[:used - 1] + [_bands(out, used, patch)[-1]]
@@ -563,10 +568,7 @@ def region_leak(output: torch.Tensor, output_masks: torch.Tensor, reference: tor
     region; regions whose colours overlap in the reference (Monet's sea and sky) score above 0
     on the reference itself, so compare with ``region_leak(reference, reference_masks, …)``."""
     out, ref = _image(output), _image(reference, "reference")
-    if output_masks.shape[-2:] != out.shape[-2:] or reference_masks.shape[-2:] != ref.shape[-2:]:
-        raise ValueError("each image needs masks (K, H, W) of its own size")
-    if output_masks.shape[0] != reference_masks.shape[0]:
-        raise ValueError(f"{output_masks.shape[0]} output regions but {reference_masks.shape[0]} reference regions")
+    _check_regions(out, output_masks, ref, reference_masks)
     k = output_masks.shape[0]
     local = lambda x: F.avg_pool2d(x, window, 1, window // 2, count_include_pad=False)[0].reshape(3, -1).T  # noqa: E731
     pool, labels = local(ref), reference_masks.reshape(k, -1).argmax(0)

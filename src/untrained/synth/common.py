@@ -177,12 +177,14 @@ def style_terms(
     blend: tuple[float, ...] | None = None,
     circular: bool = False,
     swd_directions: float = 1.0,
+    grams: bool = False,
 ) -> list[Term]:
     """One style term per layer: Gram matrices (Gatys; He et al.), neural patches (Champandard),
     optionally guided by semantic maps (Neural Doodle), or sliced Wasserstein (Heitz et al.).
 
     *feats* maps layers to the exemplar's activations — or, with several exemplars, is a list of
-    such dicts whose statistics are mixed with *blend* weights (Gram and SWD only).
+    such dicts whose statistics are mixed with *blend* weights (Gram and SWD only).  With *grams*
+    (Gram loss only) the dicts hold target Gram matrices instead of activations.
     *swd_directions*: the SWD's directions per step, as a fraction of the channels."""
     many = isinstance(feats, (list, tuple))
     per_exemplar = list(feats) if many else [feats]
@@ -192,8 +194,10 @@ def style_terms(
     for name in per_exemplar[0]:
         targets = [f[name] for f in per_exemplar]
         w = weight * (layer_weights or {}).get(name, 1.0)
+        if grams and loss != "gram":
+            raise ValueError(f"target Gram matrices need the gram loss, not {loss!r}")
         if loss == "gram":
-            module = GramLoss(targets, blend)
+            module = GramLoss(target_gram=targets, weights=blend) if grams else GramLoss(targets, blend)
         elif loss == "swd":
             module = SWDLoss(targets, blend, directions=swd_directions)
         elif loss == "patch":

@@ -15,9 +15,9 @@ import torch
 from ..config import to_dict
 from ..devices import resolve as resolve_device
 from ..errors import UserError
-from ..losses import TV_FORMS, GramLoss, gram_matrix
+from ..losses import TV_FORMS, gram_matrix
 from ..nets import NetSpec
-from ..objective import Objective, Term
+from ..objective import Objective
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, fill_degrid, finite_nonneg, fit_scales,
                      image_digest, parse_loss, scaled, spectrum_term, style_terms, tv_term)
@@ -233,15 +233,11 @@ class TextureProblem(NetProblem):
             layers = c.layers
         else:
             layers = c.finest_layers if tuple(size) == tuple(c.size) else c.refine_layers
-        if c.crops and base == "gram" and not c.tile:  # canvas-sized crops: the canvas's share of border rows
-            grams = [crop_grams(self.net, e, size, c.crops, layers) for e in exemplars]
-            total = sum(c.blend)
-            terms = [Term(f"gram:{k}", k, GramLoss(target_gram=sum(w / total * g[k] for g, w in zip(grams, c.blend))),
-                          c.style_weight) for k in layers]
-        else:
-            with torch.no_grad():
-                feats = [self.net(e, layers) for e in exemplars]
-            terms = style_terms(feats, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile)
+        cropped = bool(c.crops) and base == "gram" and not c.tile  # canvas-sized crops: the canvas's border share
+        with torch.no_grad():
+            targets = [crop_grams(self.net, e, size, c.crops, layers) if cropped else self.net(e, layers)
+                       for e in exemplars]
+        terms = style_terms(targets, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile, grams=cropped)
         if spectrum:
             terms += spectrum_term(exemplars, size, c.spectrum_weight, c.blend)
         return Objective(self.net, terms + tv_term(c.smoothness, c.tile, c.tv))
