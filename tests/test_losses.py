@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from untrained.losses import GramLoss, RegionGramLoss, TVLoss, gram_loss, gram_matrix, sort_last, tv_loss
+from untrained.losses import (GramLoss, RegionGramLoss, TVLoss, border_gram, gram_loss, gram_matrix, region_grams,
+                              sort_last, tv_loss)
 from untrained.nets import build, preset
 
 
@@ -149,3 +150,20 @@ def test_gram_loss_takes_a_ready_target_gram():
         GramLoss(feats, target_gram=target)
     with pytest.raises(ValueError):
         GramLoss()
+
+
+def test_border_gram_reweights_the_border_positions():
+    features = torch.randn(1, 5, 8, 9, generator=torch.Generator().manual_seed(0))
+    border = torch.ones(8, 9, dtype=torch.bool)
+    border[2:-2, 2:-2] = False
+    own = border.float().mean().item()
+    # with the map's own share it is the plain Gram matrix: nothing re-weighted
+    assert torch.allclose(border_gram(features, border, own), gram_matrix(features), atol=1e-6)
+    inner, outer = region_grams(features, torch.stack([~border, border]).float().unsqueeze(0))
+    assert torch.allclose(border_gram(features, border, 0.1), 0.9 * inner + 0.1 * outer, atol=1e-6)
+    assert torch.allclose(border_gram(features, border, 0.0), inner.unsqueeze(0), atol=1e-6)
+    # all border (no interior) or no border: the plain Gram matrix
+    assert torch.equal(border_gram(features, torch.ones_like(border), 0.2), gram_matrix(features))
+    assert torch.equal(border_gram(features, torch.zeros_like(border), 0.2), gram_matrix(features))
+    with pytest.raises(ValueError, match="mask"):
+        border_gram(features, border[1:], 0.1)

@@ -181,3 +181,18 @@ def test_orthogonal_filters_are_orthogonal_with_kaimings_norm(shape):
     block = w[:27] if shape[0] > 27 else w
     gram = block @ block.T
     assert torch.allclose(gram, 2 * torch.eye(len(block)), atol=1e-5)
+
+
+def test_border_masks_are_the_rings_the_padding_reaches():
+    """Each 3×3 zero-padded conv widens the ring by one position at its resolution; pooling halves
+    it (conv1_1: 1; conv1_2: 2 → pool: 1 → conv2_1: 2)."""
+    from untrained.nets import border_masks
+
+    net = build(preset("vgg19").replace(padding="zeros"), 0)
+    masks = border_masks(net, (24, 20), ["conv1_1", "conv2_1"])
+    assert masks["conv1_1"].shape == (24, 20) and masks["conv2_1"].shape == (12, 10)
+    for layer, ring in (("conv1_1", 1), ("conv2_1", 2)):
+        m = masks[layer]
+        expected = torch.ones_like(m)
+        expected[ring:-ring, ring:-ring] = False
+        assert torch.equal(m, expected), layer

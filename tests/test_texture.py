@@ -283,6 +283,29 @@ def test_a_larger_exemplar_gives_the_mean_gram_of_canvas_sized_crops(texture32):
     assert torch.allclose(tiled.objective((24, 24), 1.0).terms[0].loss.target, gram_matrix(circular), rtol=1e-5)
 
 
+def test_a_smaller_exemplar_weighs_its_border_by_the_canvas_share(texture32):
+    """An exemplar smaller than the canvas has a larger share of border positions than the canvas
+    can have; with ``crops`` its target weighs them by the canvas's share (issue 15: 512² from
+    256²–400² exemplars); ``crops=0`` keeps the whole exemplar's Gram matrix."""
+    from untrained.losses import border_gram, gram_matrix
+    from untrained.nets import border_masks
+    from untrained.synth.texture import TextureProblem
+
+    exemplar = torch.rand(1, 3, 16, 20, generator=torch.Generator().manual_seed(1))
+    targets = {}
+    for crops in (2, 0):
+        problem = TextureProblem(exemplar, _cfg(size=(24, 24), crops=crops).resolved((16, 20)))
+        term = problem.objective((24, 24), 1.0).terms[-1]
+        targets[crops] = term.loss.target
+    layer = term.layer
+    feats = problem.net(exemplar, [layer])[layer]
+    share = border_masks(problem.net, (24, 24), [layer])[layer].float().mean().item()
+    expected = border_gram(feats, border_masks(problem.net, (16, 20), [layer])[layer], share)
+    assert torch.allclose(targets[2], expected, rtol=1e-5, atol=1e-7)
+    assert torch.allclose(targets[0], gram_matrix(feats), rtol=1e-5, atol=1e-7)
+    assert not torch.allclose(targets[2], targets[0], rtol=1e-3)
+
+
 def test_crops_cover_a_much_larger_exemplar():
     from untrained.synth.texture import crops_per_side
 

@@ -134,6 +134,23 @@ def region_grams(features: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     return weighted @ flat.T
 
 
+def border_gram(features: torch.Tensor, border: torch.Tensor, share: float) -> torch.Tensor:
+    """Gram matrix ``(1, C, C)`` of *features* ``(1, C, H, W)`` with the *border* positions
+    ``(H, W)`` (bool; :func:`untrained.nets.border_masks`) weighing *share* of the mean and the
+    interior the rest: ``(1 − s)·G_interior + s·G_border``.  An exemplar smaller than the canvas
+    has more border than the canvas can have; re-weighted to the canvas's share, its target is
+    one the canvas can reach (issue 15).  Without an interior or a border it is :func:`gram_matrix`."""
+    _check_features(features)
+    if features.shape[0] != 1 or border.shape != features.shape[-2:]:
+        raise ValueError(f"expected (1, C, H, W) features and an (H, W) mask, got {tuple(features.shape)} "
+                         f"and {tuple(border.shape)}")
+    if border.all() or not border.any():
+        return gram_matrix(features)
+    masks = torch.stack([~border, border]).to(features.dtype).unsqueeze(0)
+    inner, outer = region_grams(features, masks)
+    return ((1 - share) * inner + share * outer).unsqueeze(0)
+
+
 class RegionGramLoss(nn.Module):
     """Gram loss per semantic region (Neural Doodle's regions, Gatys et al. 2017's guided Gram
     matrices): the output's Gram matrix in region *k* of the target map is pulled towards the

@@ -81,7 +81,8 @@ def add_parser(sub) -> None:
                         "than the output, at every scale (default 2: the fewest "
                         "that cover it; more when it is over N times the output; 0: the whole exemplar, as the "
                         "papers do — with zero padding a larger exemplar's border share then "
-                        "cannot be matched)")
+                        "cannot be matched; an exemplar smaller than the output has its border "
+                        "positions weighed by the output's share unless N is 0)")
     p.add_argument("--style-weight", type=finite, default=1.0,
                    help="weight of the Gram terms (default 1)")
     p.add_argument("--smoothness", type=finite, default=0.0,

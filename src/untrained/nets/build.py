@@ -229,6 +229,29 @@ class FeatureNet(nn.Module):
         return out
 
 
+@torch.no_grad()
+def border_masks(net: FeatureNet, size: tuple[int, int], layers: Iterable[str],
+                 margin: int = 128) -> dict[str, torch.Tensor]:
+    """``{layer: (h, w) bool}``: the positions of each layer's map, for an input of *size*
+    (H, W), whose value depends on the net's padding.  Found by running a random image alone
+    and again inside a *margin*-px frame of other pixels: the positions that differ (beyond a
+    relative 1e-4, the rounding of different convolution algorithms).  With zero padding these
+    border rows differ from the interior, and their share of a Gram matrix depends on the size
+    (issue 15).  A map that cannot be aligned with its framed copy (a pyramid net's levels)
+    comes out all True, which callers read as "no interior"."""
+    h, w = size
+    framed = torch.rand(1, 3, h + 2 * margin, w + 2 * margin, generator=torch.Generator().manual_seed(0))
+    framed = framed.to(net.mean.device)
+    alone, inside = net(framed[..., margin:margin + h, margin:margin + w], layers), net(framed, layers)
+    masks = {}
+    for k, a in alone.items():
+        b = inside[k]
+        y, x = (b.shape[-2] - a.shape[-2]) // 2, (b.shape[-1] - a.shape[-1]) // 2
+        diff = (a - b[..., y:y + a.shape[-2], x:x + a.shape[-1]]).abs().amax(dim=1)[0]
+        masks[k] = diff > 1e-4 * a.abs().amax().clamp_min(1e-12)
+    return masks
+
+
 def build(spec: NetSpec, seed: int | torch.Generator) -> FeatureNet:
     """Build the random network *spec* with weights drawn from *seed* (an int or a Generator)."""
     gen = seed if isinstance(seed, torch.Generator) else torch.Generator().manual_seed(int(seed))

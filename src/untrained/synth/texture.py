@@ -15,8 +15,8 @@ import torch
 from ..config import to_dict
 from ..devices import resolve as resolve_device
 from ..errors import UserError
-from ..losses import TV_FORMS, gram_matrix
-from ..nets import NetSpec
+from ..losses import TV_FORMS, border_gram, gram_matrix
+from ..nets import NetSpec, border_masks
 from ..objective import Objective
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, fill_degrid, finite_nonneg, fit_scales,
@@ -79,12 +79,19 @@ def crop_grams(net, exemplar: torch.Tensor, size: tuple[int, int], least: int,
     """Mean Gram matrices ``{layer: (1, C, C)}`` over canvas-sized crops of *exemplar* for a canvas
     of *size* (H, W) (:func:`crops_per_side` per side, at least *least*; an exemplar no larger
     than the canvas is one crop), computed one crop at a time so that only one crop's features
-    are ever in memory (``TextureConfig.crops``)."""
+    are ever in memory (``TextureConfig.crops``).  Crops smaller than the canvas (a side of the
+    exemplar shorter than the canvas's) have the larger share of border positions; each layer's
+    Gram matrix then weighs them by the canvas's share (:func:`untrained.losses.border_gram`)."""
     crops = grid_crops(exemplar, size, crops_per_side(exemplar.shape[-2:], size, least))
+    smaller = tuple(crops[0].shape[-2:]) != tuple(size)
+    if smaller:
+        share = {k: m.float().mean().item() for k, m in border_masks(net, size, layers).items()}
+        borders = border_masks(net, tuple(crops[0].shape[-2:]), layers)
     means: dict[str, torch.Tensor] = {}
     for crop in crops:
         for k, f in net(crop, layers).items():
-            means[k] = means.get(k, 0) + gram_matrix(f) / len(crops)
+            g = border_gram(f, borders[k], share[k]) if smaller else gram_matrix(f)
+            means[k] = means.get(k, 0) + g / len(crops)
     return means
 
 
@@ -136,8 +143,14 @@ class TextureConfig:
     is the fewest crops that cover the exemplar (⌈E/S⌉ per side): more overlap in the middle,
     which then weighs more than the edges — 3 per side scored 0.109 against 0.070 on
     textures/3.jpg at 256² (a red Z in the middle of bark) and 2–10 % worse on six of the other
-    seven exemplars; only smoke was better with 3 (0.127 against 0.141).  README: Quality over
-    seeds and exemplars.
+    seven exemplars; only smoke was better with 3 (0.127 against 0.141).  An exemplar smaller
+    than the canvas has the opposite problem, a larger border share than the canvas can have, and
+    the canvas paints border-like rows inside to match it; with ``crops`` its border positions
+    (:func:`untrained.nets.border_masks`) are weighed by the canvas's share instead
+    (:func:`untrained.losses.border_gram`; 512² from the 256²–400² exemplars, seeds 1–2: every
+    exemplar improved, water 0.096–0.105 → 0.061, smoke 0.32–0.34 → 0.14–0.15).  Re-weighting a
+    larger exemplar's whole Gram matrix the same way instead of crops was worse at 256² (smoke
+    0.17–0.21, ink 0.067–0.071 against 0.141 and 0.064).  README: Quality over seeds and exemplars.
     ``finest_layers`` replace them at the finest scale (when there are several scales); ``None``
     or empty: the refine layers.  ``conv1_1, conv1_2`` there (no pooled layer at the costliest
     scale) takes 12 % less time at 256² and lowers ``frame``, but scores 4–9 % worse on fine
