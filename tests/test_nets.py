@@ -196,3 +196,10 @@ def test_border_masks_are_the_rings_the_padding_reaches():
         expected = torch.ones_like(m)
         expected[ring:-ring, ring:-ring] = False
         assert torch.equal(m, expected), layer
+    # the canvas's share from the rings of a smaller probe, as a probe at the canvas's size gives it
+    from untrained.nets import border_share, feature_sizes
+
+    big = border_masks(net, (40, 36), ["conv2_1"])["conv2_1"]
+    assert border_share(masks["conv2_1"], feature_sizes(net.spec, (40, 36))["conv2_1"]) == pytest.approx(
+        big.float().mean().item())
+    assert border_share(torch.ones(4, 4, dtype=torch.bool), (9, 9)) == 1.0

@@ -299,7 +299,7 @@ def test_a_smaller_exemplar_weighs_its_border_by_the_canvas_share(texture32):
         targets[crops] = term.loss.target
     layer = term.layer
     feats = problem.net(exemplar, [layer])[layer]
-    share = border_masks(problem.net, (24, 24), [layer])[layer].float().mean().item()
+    share = border_masks(problem.net, (24, 24), [layer])[layer].float().mean().item()  # the canvas's, probed
     expected = border_gram(feats, border_masks(problem.net, (16, 20), [layer])[layer], share)
     assert torch.allclose(targets[2], expected, rtol=1e-5, atol=1e-7)
     assert torch.allclose(targets[0], gram_matrix(feats), rtol=1e-5, atol=1e-7)

@@ -252,6 +252,21 @@ def border_masks(net: FeatureNet, size: tuple[int, int], layers: Iterable[str],
     return masks
 
 
+def border_share(border: torch.Tensor, size: tuple[int, int]) -> float:
+    """The share of border positions in a map of *size* (h, w) with the ring widths of *border*
+    (an ``(h', w')`` mask from :func:`border_masks` of the same layer for an input of another
+    size), so that a large canvas's share needs no forward pass at its size.  The bottom and right
+    rings depend on the input size's remainders at each pooling, so probe at a size with the same
+    remainders (mod 256 covers strides up to 256).  1 when *border* has no interior."""
+    rows, cols = (~border).any(dim=1).nonzero(), (~border).any(dim=0).nonzero()
+    if not len(rows) or min(size) <= 0:
+        return 1.0
+    top, bottom = int(rows[0]), border.shape[0] - 1 - int(rows[-1])
+    left, right = int(cols[0]), border.shape[1] - 1 - int(cols[-1])
+    h, w = size
+    return 1 - max(h - top - bottom, 0) * max(w - left - right, 0) / (h * w)
+
+
 def build(spec: NetSpec, seed: int | torch.Generator) -> FeatureNet:
     """Build the random network *spec* with weights drawn from *seed* (an int or a Generator)."""
     gen = seed if isinstance(seed, torch.Generator) else torch.Generator().manual_seed(int(seed))
