@@ -241,7 +241,7 @@ def border_masks(net: FeatureNet, size: tuple[int, int], layers: Iterable[str],
     comes out all True, which callers read as "no interior"."""
     h, w = size
     framed = torch.rand(1, 3, h + 2 * margin, w + 2 * margin, generator=torch.Generator().manual_seed(0))
-    framed = framed.to(net.mean.device)
+    framed = framed.to(net.mean)  # its device and dtype
     alone, inside = net(framed[..., margin:margin + h, margin:margin + w], layers), net(framed, layers)
     masks = {}
     for k, a in alone.items():
