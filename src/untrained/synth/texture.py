@@ -148,8 +148,8 @@ class TextureConfig:
     than the canvas has the opposite problem, a larger border share than the canvas can have, and
     the canvas paints border-like rows inside to match it; with ``crops`` its border positions
     (:func:`untrained.nets.border_masks`) are weighed by the canvas's share instead
-    (:func:`untrained.losses.border_gram`; 512² from the 256²–400² exemplars, seeds 1–2: every
-    exemplar improved, water 0.096–0.105 → 0.061, smoke 0.32–0.34 → 0.14–0.15).  Re-weighting a
+    (:func:`untrained.losses.border_gram`; 512² from the 256²–400² exemplars, seeds 1–3: every
+    median fell, water 0.105 → 0.062, smoke 0.342 → 0.156, gravel 0.098 → 0.052).  Re-weighting a
     larger exemplar's whole Gram matrix the same way instead of crops was worse at 256² (smoke
     0.17–0.21, ink 0.067–0.071 against 0.141 and 0.064).  README: Quality over seeds and exemplars.
     ``finest_layers`` replace them at the finest scale (when there are several scales); ``None``
