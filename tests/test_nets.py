@@ -196,10 +196,13 @@ def test_border_masks_are_the_rings_the_padding_reaches():
         expected = torch.ones_like(m)
         expected[ring:-ring, ring:-ring] = False
         assert torch.equal(m, expected), layer
-    # the canvas's share from the rings of a smaller probe, as a probe at the canvas's size gives it
-    from untrained.nets import border_share, feature_sizes
+    # a side over 512 px is probed smaller and its rings extrapolated: the same share as a probe
+    # at the real size (603: odd remainders, so deeper bottom rings differ from the top ones); a
+    # map with no interior (conv2_1 of a 6² input) is all border
+    from untrained.nets import border_shares
 
-    big = border_masks(net, (40, 36), ["conv2_1"])["conv2_1"]
-    assert border_share(masks["conv2_1"], feature_sizes(net.spec, (40, 36))["conv2_1"]) == pytest.approx(
-        big.float().mean().item())
-    assert border_share(torch.ones(4, 4, dtype=torch.bool), (9, 9)) == 1.0
+    layers = ["conv1_1", "conv2_1", "conv3_1"]
+    for size in ((603, 40), (6, 6)):
+        direct, shares = border_masks(net, size, layers), border_shares(net, size, layers)
+        assert shares == pytest.approx({k: m.float().mean().item() for k, m in direct.items()}), size
+    assert border_shares(net, (6, 6), ["conv2_1"])["conv2_1"] == 1.0

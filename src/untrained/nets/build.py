@@ -252,12 +252,10 @@ def border_masks(net: FeatureNet, size: tuple[int, int], layers: Iterable[str],
     return masks
 
 
-def border_share(border: torch.Tensor, size: tuple[int, int]) -> float:
+def _ring_share(border: torch.Tensor, size: tuple[int, int]) -> float:
     """The share of border positions in a map of *size* (h, w) with the ring widths of *border*
-    (an ``(h', w')`` mask from :func:`border_masks` of the same layer for an input of another
-    size), so that a large canvas's share needs no forward pass at its size.  The bottom and right
-    rings depend on the input size's remainders at each pooling, so probe at a size with the same
-    remainders (mod 256 covers strides up to 256).  1 when *border* has no interior."""
+    (an ``(h', w')`` mask of the same layer for an input with the same remainders at each
+    pooling); 1 when *border* has no interior."""
     rows, cols = (~border).any(dim=1).nonzero(), (~border).any(dim=0).nonzero()
     if not len(rows) or min(size) <= 0:
         return 1.0
@@ -265,6 +263,15 @@ def border_share(border: torch.Tensor, size: tuple[int, int]) -> float:
     left, right = int(cols[0]), border.shape[1] - 1 - int(cols[-1])
     h, w = size
     return 1 - max(h - top - bottom, 0) * max(w - left - right, 0) / (h * w)
+
+
+def border_shares(net: FeatureNet, size: tuple[int, int], layers: Iterable[str]) -> dict[str, float]:
+    """``{layer: share}``: the share of each layer's map, for an input of *size* (H, W), that
+    :func:`border_masks` marks.  A side over 512 px is probed at 256 px plus its remainder mod 256
+    (the bottom and right rings depend on the remainders at each pooling, up to stride 256) and
+    its rings extrapolated, so a 4096² canvas needs no forward pass at its size."""
+    probe, sizes = tuple(s if s <= 512 else 256 + s % 256 for s in size), feature_sizes(net.spec, size)
+    return {k: _ring_share(m, sizes[k]) for k, m in border_masks(net, probe, layers).items()}
 
 
 def build(spec: NetSpec, seed: int | torch.Generator) -> FeatureNet:

@@ -191,11 +191,11 @@ def style_terms(
     if many and len(per_exemplar) > 1 and loss == "patch":
         raise UserError("blending several exemplars needs --loss gram or swd (patches cannot be averaged)")
     terms = []
+    if grams and loss != "gram":
+        raise ValueError(f"target Gram matrices need the gram loss, not {loss!r}")
     for name in per_exemplar[0]:
         targets = [f[name] for f in per_exemplar]
         w = weight * (layer_weights or {}).get(name, 1.0)
-        if grams and loss != "gram":
-            raise ValueError(f"target Gram matrices need the gram loss, not {loss!r}")
         if loss == "gram":
             module = GramLoss(target_gram=targets, weights=blend) if grams else GramLoss(targets, blend)
         elif loss == "swd":

@@ -16,7 +16,7 @@ from ..config import to_dict
 from ..devices import resolve as resolve_device
 from ..errors import UserError
 from ..losses import TV_FORMS, border_gram, gram_matrix
-from ..nets import NetSpec, border_masks, border_share, feature_sizes
+from ..nets import NetSpec, border_masks, border_shares
 from ..objective import Objective
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, fill_degrid, finite_nonneg, fit_scales,
@@ -84,10 +84,8 @@ def crop_grams(net, exemplar: torch.Tensor, size: tuple[int, int], least: int,
     Gram matrix then weighs them by the canvas's share (:func:`untrained.losses.border_gram`)."""
     crops = grid_crops(exemplar, size, crops_per_side(exemplar.shape[-2:], size, least))
     smaller = tuple(crops[0].shape[-2:]) != tuple(size)
-    if smaller:  # the canvas's rings probed at ≤ 512 px with the same remainders (mod 256) as its size
-        probe, sizes = tuple(s if s <= 512 else 256 + s % 256 for s in size), feature_sizes(net.spec, size)
-        share = {k: border_share(m, sizes[k]) for k, m in border_masks(net, probe, layers).items()}
-        borders = border_masks(net, tuple(crops[0].shape[-2:]), layers)
+    if smaller:
+        share, borders = border_shares(net, size, layers), border_masks(net, tuple(crops[0].shape[-2:]), layers)
     means: dict[str, torch.Tensor] = {}
     for crop in crops:
         for k, f in net(crop, layers).items():
