@@ -125,12 +125,13 @@ def report(results: dict, sizes: list[int] | None = None) -> None:
               f"{med(rs, 'blotches'):.2f} |")
     print("\nTargets (issue 15), per exemplar × size:")
     for (exemplar, size, method), rs in sorted(cells.items()):
-        if method != "default":
+        base_name, at, protocol = method.partition("@")  # a protocol's cells are compared with its own
+        if base_name != "default":
             continue
         scores = [r["score"] for r in rs]
         m, notes = statistics.median(scores), []
         notes.append(f"worst/median {max(scores) / m:.2f} {'ok' if max(scores) <= 1.25 * m else 'MISSED'}")
-        base = cells.get((exemplar, size, "baseline"))
+        base = cells.get((exemplar, size, "baseline" + at + protocol))
         if base:
             b = statistics.median(r["score"] for r in base)
             notes.append(f"median {m:.3f} vs baseline {b:.3f} {'ok' if m <= b else 'MISSED'}")
@@ -140,11 +141,11 @@ def report(results: dict, sizes: list[int] | None = None) -> None:
                 field = "cpu_seconds" if all("cpu_seconds" in r for r in mine + same) else "seconds"
                 ratio = med(same, field) / med(mine, field)
                 notes.append(f"time ratio {ratio:.0f}× ({field}) {'ok' if ratio >= 50 else 'MISSED'}")
-        high = cells.get((exemplar, size, "high"))
+        high = cells.get((exemplar, size, "high" + at + protocol))
         if high:
             h = statistics.median(r["score"] for r in high)
             notes.append(f"high {h:.3f} {'ok' if h < m else 'MISSED'}")
-        print(f"- {exemplar} {size}²: " + "; ".join(notes))
+        print(f"- {exemplar} {size}²{' (' + protocol + ')' if protocol else ''}: " + "; ".join(notes))
 
 
 def readme_table(results: dict) -> None:
