@@ -149,12 +149,12 @@ class TextureConfig:
     (:func:`untrained.losses.border_gram`; 512² from the 256²–400² exemplars, seeds 1–3: every
     median fell, water 0.105 → 0.062, smoke 0.342 → 0.156, gravel 0.098 → 0.052).  Re-weighting a
     larger exemplar's whole Gram matrix the same way instead of crops was worse at 256² (smoke
-    0.17–0.21, ink 0.067–0.071 against 0.141 and 0.064).  README: Quality over seeds and exemplars.
+    0.17–0.21, ink 0.067–0.071 against 0.141 and 0.064).  docs/texture-quality.md.
     ``finest_layers`` replace them at the finest scale (when there are several scales); ``None``
     or empty: the refine layers.  ``conv1_1, conv1_2`` there (no pooled layer at the costliest
     scale) takes 12 % less time at 256² and lowers ``frame``, but scores 4–9 % worse on fine
     stochastic textures (gravel, grass; 6–19 % at 128²), so it is not the default (issue 15,
-    README: Quality over seeds and exemplars).
+    docs/texture-quality.md).
 
     Explicit settings win (issue 15): ``None`` in ``optim`` is unset and filled here.  Unset
     ``scales`` become as many (up to 3) as the smallest input allows, so a 64² exemplar works
