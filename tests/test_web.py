@@ -140,3 +140,24 @@ def test_a_port_in_use_is_one_clear_error():
         port = busy.getsockname()[1]
         with pytest.raises(UserError, match=f"cannot serve on 127.0.0.1:{port}: the port is in use"):
             check_port("127.0.0.1", port)
+
+
+def test_a_job_reads_as_ended_only_once_its_result_is_written(client, tmp_path, monkeypatch):
+    """The event stream ends when the status is done or stopped, and the page then fetches the
+    result: the status must change after the PNG is saved and the time is set, or that fetch can
+    race the worker and get a 404."""
+    from untrained.web import jobs
+
+    seen = []
+
+    def save(path, image, *args, **kwargs):
+        seen.append(next(iter(queue.jobs.values())).status)
+        return save_image(path, image, *args, **kwargs)
+
+    queue = client.app.state.jobs
+    monkeypatch.setattr(jobs, "save_image", save)
+    url = data_url(make_texture(32), tmp_path)
+    job = client.post("/api/jobs", json={"command": "texture", "images": {"exemplar": [url]}, "options": TINY}).json()
+    end = events(client, job["id"])[-1][1]
+    assert end["status"] == "done" and end["result"]
+    assert seen == ["running"]

@@ -229,30 +229,29 @@ class JobQueue:
 
     def _run(self, job: Job, paths: dict[str, list[Path]]) -> None:
         job.status, start = "running", time.perf_counter()
-        synthesis = None
+        status = "stopped"  # unless the run finishes or fails
         try:
             synthesis, config, finish, view = build(job.command, paths, job.options)
             job.total = synthesis.optim.max_evaluations()
             synthesis.callback = self._progress(job, view)
             try:
-                image, extra = finish(synthesis.run()), {}
-                job.status = "done"
+                image, extra, status = finish(synthesis.run()), {}, "done"
             except Stopped:
                 best = synthesis.best_image if synthesis.best_image is not None else synthesis.image
                 if best is None:
-                    job.status = "stopped"
                     return
                 image, extra = view(best), {"interrupted": True}
-                job.status = "stopped"
             extra["stats"] = synthesis.stats()
             job.result = save_image(self.folder / f"job{job.id}" / f"{job.command}.png", image, config, extra)
             job.frame = png_bytes(image)
         except UserError as exc:
-            job.status, job.error = "failed", str(exc)
+            status, job.error = "failed", str(exc)
         except Exception as exc:  # a bug: the page shows it in one line
-            job.status, job.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
+            status, job.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
         finally:
+            # the status last: a client that sees the job end finds its result, error and time set
             job.seconds = time.perf_counter() - start
+            job.status = status
 
     def _progress(self, job: Job, view: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[Iterate], None]:
         def callback(it: Iterate) -> None:
