@@ -55,8 +55,9 @@ INITS = ("noise", "mean")
 #: baseline's 0.109) for 1.4× the time (issue 15).
 #: Above :data:`HUGE_OUTPUT` (2048²) all three scales are capped, the finest at 10: one 4096²
 #: evaluation (tiled) costs ~100 CPU-seconds here, and (60, 30, 10) made a 4096² ink texture in
-#: 18 CPU-minutes at a peak of 17.6 GiB (README, GPU and large outputs) where (60, 30) would
-#: have run 100 + 60 + 30 evaluations, about three times as long.
+#: 18 CPU-minutes at a peak of 17.6 GiB with the default net of its day (18.6 CPU-minutes and
+#: 17.9 GiB with today's; README, GPU and large outputs) where (60, 30) would have run
+#: 100 + 60 + 30 evaluations, about three times as long.
 SMALL_EVALUATIONS = (100,)
 FAST_EVALUATIONS = (60,)
 LARGE_EVALUATIONS = (60, 30)
