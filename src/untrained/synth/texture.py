@@ -32,9 +32,11 @@ from .loop import UNSET_DEFAULTS, Iterate, OptimConfig, Result, Synthesis, scale
 #: weights give every filter the same norm and 3× the uniform draw's variance against the 0.5
 #: bias, and zero padding removes the outer frame of different border pixels (``metrics.border``
 #: on gravel 6.1 → 1.3–1.9): median 0.091 at 128², 0.067 at 256², worst seed ≤ 1.27× its
-#: exemplar's median.  A faint rectangle 8–10 px inside the edge remains visible on ink and water
-#: at 256² (README, Textures).  Kaiming-normal or orthogonal weights with zero bias scored
-#: worse with this schedule (0.140, 0.127 at 128²).  ``--quality high`` uses full width.
+#: exemplar's median.  The faint rectangle 8–10 px inside the edge that ink and water then showed
+#: at 256² mostly went with the crops (``TextureConfig.crops``); from exemplars smaller than a
+#: 512² output the coarsest scale's ring still shows (README, "Missed").  Kaiming-normal or
+#: orthogonal weights with zero bias scored worse with this schedule (0.140, 0.127 at 128²).
+#: ``--quality high`` uses full width.
 DEFAULT_NETS = {"gram": {"net": "vgg19", "width": 0.5, "weights": "binary:0.1", "padding": "zeros"},
                 "swd": {"net": "vgg19", "width": 0.5, "weights": "binary:0.1", "padding": "zeros"},
                 "patch": {"net": "champandard"}}
