@@ -142,11 +142,18 @@ def test_python_dash_m():
     assert res.returncode == 0 and "untrained" in res.stdout
 
 
-def test_default_texture_net_is_half_width_vgg19_and_quality_high_is_full(exemplar_file, tmp_path):
+def test_default_texture_net_is_half_width_vgg19_above_128_full_up_to_it_and_quality_high_is_full(exemplar_file, tmp_path):
+    """Issue 15: full width up to 128² (cheap there, better on seven of eight exemplars), half
+    above; an explicit --width wins at any size."""
     out = tmp_path / "q.png"
-    assert main(["texture", str(exemplar_file), "-o", str(out), *fast("--layers", "conv1_1"), "--weights", "binary:0.1"]) == 0
+    one_eval = ("--layers", "conv1_1", "--scales", "1", "--iterations", "1", "--lbfgs-max-iter", "1")
+    assert main(["texture", str(exemplar_file), "-o", str(out), *fast("--size", "129x128", *one_eval)]) == 0
     cfg = read_config(out)
     assert cfg["net"]["layers"][0]["channels"] == 32 and cfg["net"]["weights"] == "binary:0.1"
+    assert main(["texture", str(exemplar_file), "-o", str(out), *fast("--size", "128", *one_eval)]) == 0
+    assert read_config(out)["net"]["layers"][0]["channels"] == 64
+    assert main(["texture", str(exemplar_file), "-o", str(out), *fast(*one_eval), "--width", "0.5"]) == 0
+    assert read_config(out)["net"]["layers"][0]["channels"] == 32
     assert main(["texture", str(exemplar_file), "-o", str(out), "--quality", "high", "--size", "24", "--scales", "1",
                  "--layers", "conv1_1", "--lbfgs-max-iter", "1", "--quiet"]) == 0
     cfg = read_config(out)

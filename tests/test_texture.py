@@ -365,6 +365,24 @@ def test_explicit_counts_are_honoured_and_lift_the_default_cap():
     assert TextureConfig(size=(256, 256), optim=capped).resolved((256, 256)).optim.evaluation_cap(2, 3) == 7
 
 
+def test_default_gram_net_is_full_width_up_to_128_px_and_a_given_net_wins():
+    """Issue 15: up to 128² pixels the Gram default is the full-width net (cheap there, better
+    on seven of eight exemplars); above, half width; SWD keeps half width; a net the user gave is
+    used as given at any size."""
+    from untrained.synth.texture import default_net
+
+    def first(cfg, exemplar=(300, 300)):
+        return cfg.resolved(exemplar).net.layers[0].channels
+
+    assert first(TextureConfig(size=(128, 128))) == 64
+    assert first(TextureConfig(size=(64, 256))) == 64  # pixels, not the side, decide
+    assert first(TextureConfig(size=(129, 128))) == 32 and first(TextureConfig(size=(256, 256))) == 32
+    assert first(TextureConfig(), exemplar=(100, 120)) == 64  # the size defaults to the exemplar's
+    assert first(TextureConfig(size=(128, 128), loss="swd")) == 32
+    assert first(TextureConfig(size=(128, 128), net=default_net("gram"))) == 32
+    assert first(TextureConfig(size=(512, 512), net=default_net("gram", (128, 128)))) == 64
+
+
 def test_default_scales_adapt_to_a_small_exemplar_but_explicit_ones_are_checked():
     """A 64² exemplar with defaults works (fewer scales where the loss's layers need it: the
     patch loss); the same with ``scales=3`` given is refused."""

@@ -122,10 +122,12 @@ def test_tiling_lowers_the_memory_estimate_of_large_outputs():
 def test_a_tiled_texture_synthesis_follows_the_untiled_one():
     """End to end through the loop (float32): the same losses, evaluation by evaluation."""
     from conftest import make_texture
-    from untrained.synth.texture import texture
+    from untrained.synth.texture import default_net, texture
 
     ex = make_texture(64)
-    common = dict(size=(96, 96), layers=("conv1_1", "conv2_1"), device="cpu")
+    # the half-width net (the default above 128²): full width's larger sums amplify the float32
+    # round-off through L-BFGS's updates beyond this test's tolerance within five evaluations
+    common = dict(size=(96, 96), layers=("conv1_1", "conv2_1"), device="cpu", net=default_net("gram"))
     runs = [texture(ex, optim=OptimConfig(iterations=1, scales=1, lbfgs_max_iter=5, tile_size=t), **common)
             for t in (0, 64)]
     whole, tiles = ([h["loss"] for h in r.history] for r in runs)

@@ -14,15 +14,14 @@ from .progress import run_synthesis
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..synth.common import parse_loss
-    from ..synth.texture import DEFAULT_NETS, TextureConfig, texture_synthesis
+    from ..synth.common import resolve_size
+    from ..synth.texture import TextureConfig, default_net_options, texture_synthesis
     from ..synth.loop import UNSET_DEFAULTS
 
     output = Path(args.output or f"{Path(args.exemplar[0]).stem}_texture.png")
     check_writable(output)
     exemplars = [load_image(p) for p in args.exemplar]
-    base, _ = parse_loss(args.loss)
-    defaults = dict(DEFAULT_NETS[base])
+    defaults = default_net_options(args.loss, resolve_size(args.size, tuple(exemplars[0].shape[-2:])))
     refine = None
     if args.quality == "high":  # full width, every layer at every scale, twice the steps, no caps
         defaults.pop("width", None)
@@ -61,9 +60,9 @@ def add_parser(sub) -> None:
     p.add_argument("--tile", action="store_true",
                    help="make the output tileable (seamless when repeated)")
     p.add_argument("--quality", default="fast",
-                   help="fast (default: VGG-19 at half width, binary weights) or high (full "
-                        "width, every layer at every scale, twice the steps, no caps: ~8× the "
-                        "time)")
+                   help="fast (default: VGG-19 at half width, binary weights; full width for "
+                        "outputs up to 128²) or high (full width, every layer at every scale, "
+                        "twice the steps, no caps: ~8× the time)")
     p.add_argument("--spectrum-weight", type=finite, default=1.0,
                    help="weight of the +spectrum term (default 1)")
     p.add_argument("--size", type=parse_size, default=None,

@@ -36,17 +36,36 @@ from .loop import UNSET_DEFAULTS, Iterate, OptimConfig, Result, Synthesis, scale
 #: at 256² mostly went with the crops (``TextureConfig.crops``); from exemplars smaller than a
 #: 512² output the coarsest scale's ring still shows (README, "Missed").  Kaiming-normal or
 #: orthogonal weights with zero bias scored worse with this schedule (0.140, 0.127 at 128²).
-#: ``--quality high`` uses full width.
+#: ``--quality high`` uses full width, and so does the Gram default up to 128²
+#: (:func:`default_net_options`).
 DEFAULT_NETS = {"gram": {"net": "vgg19", "width": 0.5, "weights": "binary:0.1", "padding": "zeros"},
                 "swd": {"net": "vgg19", "width": 0.5, "weights": "binary:0.1", "padding": "zeros"},
                 "patch": {"net": "champandard"}}
 
 
-def default_net(loss: str) -> NetSpec:
-    """The default net of texture loss *loss* (``gram``, ``swd``, ``patch``, with ``+spectrum``)."""
+def default_net_options(loss: str, size: tuple[int, int] | None = None) -> dict:
+    """The network options of texture loss *loss*'s default net for an output of *size* (H, W):
+    :data:`DEFAULT_NETS`, at full width for a Gram texture of at most :data:`SMALL_OUTPUT`
+    pixels.  There an evaluation is cheap, and full width made seven of the eight native
+    exemplars' medians better over seeds 1–5 at 128² (smoke 0.120 → 0.087; tom 0.037 → 0.038)
+    and every worst seed better or equal (t3's 1.32 → 1.07 × its median), for 2.2× the
+    half-width time, 15× less than the strong baseline's (issue 15, docs/texture-quality.md,
+    eighth round).  ``None``: the half-width default."""
+    base = parse_loss(loss)[0]
+    options = dict(DEFAULT_NETS[base])
+    if base == "gram" and size is not None and size[0] * size[1] <= SMALL_OUTPUT:
+        options.pop("width")
+    return options
+
+
+def default_net(loss: str, size: tuple[int, int] | None = None) -> NetSpec:
+    """The default net of texture loss *loss* (``gram``, ``swd``, ``patch``, with ``+spectrum``)
+    for an output of *size* (:func:`default_net_options`)."""
     from ..nets.modify import NetOptions
 
-    return NetOptions(**DEFAULT_NETS[parse_loss(loss)[0]]).apply()
+    return NetOptions(**default_net_options(loss, size)).apply()
+
+
 INITS = ("noise", "mean")
 #: Evaluation caps of the finest scales (``OptimConfig.scale_evaluations``) by default, for
 #: outputs up to :data:`SMALL_OUTPUT` pixels, up to :data:`LARGE_OUTPUT` and above it (where an
@@ -118,8 +137,9 @@ class TextureConfig:
     """Everything that determines a texture synthesis, as plain data.
 
     ``size`` is (height, width); ``None`` means the exemplar's size.  ``net=None`` means the
-    default net of the loss (VGG-19 at half width for Gram and SWD, champandard for patches,
-    see :data:`DEFAULT_NETS`); empty ``layers`` the net's
+    default net of the loss (VGG-19 at half width for Gram and SWD, full width for a Gram
+    texture of at most 128² px, champandard for patches; see :func:`default_net_options`);
+    empty ``layers`` the net's
     default style layers.  ``normalize`` turns on He et al.'s automatic per-layer weights.
     ``loss`` is ``gram``, ``patch`` or ``swd``, optionally ``+spectrum`` (Liu et al. 2016's
     Fourier term, weighted by ``spectrum_weight``).  ``variety`` applies to the patch loss
@@ -190,10 +210,10 @@ class TextureConfig:
         """Fill defaults from the exemplar (and *other_sizes*, the other blended exemplars) and the
         net and check every setting; a :class:`UserError` names the first impossible one."""
         base, _ = parse_loss(self.loss)
-        net = self.net or default_net(self.loss)
+        size = resolve_size(self.size, exemplar_size)
+        net = self.net or default_net(self.loss, size)
         if self.tile:
             net = net.replace(padding="circular")
-        size = resolve_size(self.size, exemplar_size)
         layers = tuple(self.layers) or net.style_layers
         if not layers:
             raise UserError(f"net {net.name} has no default style layers: name some with --layers")
