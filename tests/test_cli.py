@@ -160,6 +160,18 @@ def test_default_texture_net_is_half_width_vgg19_above_128_full_up_to_it_and_qua
     assert cfg["net"]["layers"][0]["channels"] == 64 and cfg["optim"]["iterations"] == 10
 
 
+def test_texture_net_per_scale_flag_wins_and_is_recorded(exemplar_file, tmp_path):
+    """Issue 15: the Gram texture draws a fresh net per scale unless --no-net-per-scale says
+    otherwise; patch textures do not unless --net-per-scale says so; the JSON records what ran."""
+    out = tmp_path / "n.png"
+    small = ("--size", "24", "--layers", "conv1_1", "--scales", "2", "--iterations", "1", "--lbfgs-max-iter", "1")
+    patch = ("--loss", "patch", "--net", "vgg19")
+    runs = [((), (), True), ((), ("--no-net-per-scale",), False), (patch, (), False), (patch, ("--net-per-scale",), True)]
+    for pairs, flags, expected in runs:
+        assert main(["texture", str(exemplar_file), "-o", str(out), *fast(*small, *pairs), *flags]) == 0
+        assert read_config(out)["net_per_scale"] is expected, (pairs, flags)
+
+
 def test_unknown_quality(exemplar_file, tmp_path, capsys):
     assert main(["texture", str(exemplar_file), "-o", str(tmp_path / "o.png"), "--quality", "ultra", "--quiet"]) == 2
     assert "unknown quality" in capsys.readouterr().err

@@ -456,3 +456,42 @@ def test_style_terms_take_ready_gram_targets_for_the_gram_loss_only():
     assert torch.allclose(from_grams[0].loss.target, from_feats[0].loss.target)
     with pytest.raises(ValueError, match="gram"):
         style_terms([{"conv1_1": gram_matrix(a)}], "swd", 1.0, grams=True)
+
+
+def test_net_per_scale_draws_a_fresh_net_after_the_coarsest_scale_only_when_on():
+    """Issue 15: with ``net_per_scale`` (the Gram default up to 256²) every scale after the
+    coarsest matches its statistics in a fresh draw of the same spec, built only as deep as its
+    layers; the coarsest keeps the seed's net, and a restart redraws the fresh ones.  Off (given,
+    above 256², or any other loss's default), one net serves every scale."""
+    from untrained.synth.texture import TextureProblem
+
+    exemplar = torch.rand(1, 3, 48, 48, generator=torch.Generator().manual_seed(3))
+    optim = OptimConfig(iterations=1, scales=3, lbfgs_max_iter=2)
+    assert TextureConfig().resolved((64, 64)).net_per_scale is True
+    assert TextureConfig(size=(256, 256)).resolved((64, 64)).net_per_scale is True
+    assert TextureConfig(size=(257, 256)).resolved((64, 64)).net_per_scale is False
+    assert TextureConfig(size=(512, 512), net_per_scale=True).resolved((64, 64)).net_per_scale is True
+    assert TextureConfig(loss="swd").resolved((64, 64)).net_per_scale is False
+    assert TextureConfig(net_per_scale=False).resolved((64, 64)).net_per_scale is False
+    with pytest.raises(UserError, match="net_per_scale"):
+        TextureConfig(net_per_scale="yes").resolved((64, 64))
+
+    cfg = TextureConfig(size=(64, 64), optim=optim).resolved((48, 48))
+    problem = TextureProblem(exemplar, cfg)
+    (coarse, mid, fine), layers = problem.sizes, cfg.refine_layers
+    assert problem.scale_net(coarse, cfg.layers) is problem.net
+    nets = [problem.scale_net(mid, layers), problem.scale_net(fine, layers)]
+    first = [n.convs["conv1_1"].weight for n in nets]
+    assert not torch.equal(first[0], problem.net.convs["conv1_1"].weight) and not torch.equal(*first)
+    assert first[0].shape == problem.net.convs["conv1_1"].weight.shape
+    assert list(nets[0].convs) == ["conv1_1", "conv1_2", "conv2_1"]  # no deeper than conv2_1
+    assert problem.scale_net(mid, layers) is nets[0]  # drawn once per scale
+    problem.reseed(1)
+    assert not torch.equal(problem.scale_net(mid, layers).convs["conv1_1"].weight, first[0])
+
+    same = TextureProblem(exemplar, dataclasses.replace(cfg, net_per_scale=False))
+    assert same.scale_net(fine, layers) is same.net
+    a, b = (U.texture(exemplar, TextureConfig(size=(64, 64), optim=optim, seed=5, net_per_scale=v)).image
+            for v in (True, False))
+    assert not torch.equal(a, b)
+    assert torch.equal(a, U.texture(exemplar, TextureConfig(size=(64, 64), optim=optim, seed=5)).image)

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         refine_layers=args.refine_layers if args.refine_layers is not None else refine,
         finest_layers=args.finest_layers, crops=TextureConfig.crops if args.crops is None else args.crops,
         loss=args.loss, variety=args.variety, tv=args.tv,
-        spectrum_weight=args.spectrum_weight, tile=args.tile,
+        spectrum_weight=args.spectrum_weight, tile=args.tile, net_per_scale=args.net_per_scale,
         blend=args.blend or (),
         style_weight=args.style_weight, smoothness=args.smoothness, normalize=not args.no_normalize,
         init=args.init, optim=optim_from_args(args), seed=args.seed,
@@ -82,6 +82,10 @@ def add_parser(sub) -> None:
                         "papers do — with zero padding a larger exemplar's border share then "
                         "cannot be matched; an exemplar smaller than the output has its border "
                         "positions weighed by the output's share unless N is 0)")
+    p.add_argument("--net-per-scale", action=argparse.BooleanOptionalAction, default=None,
+                   help="draw a fresh net (same architecture and weight scheme) for every scale "
+                        "after the coarsest (default: on for Gram outputs up to 256², off otherwise; "
+                        "--no-net-per-scale: one net throughout, as the papers do)")
     p.add_argument("--style-weight", type=finite, default=1.0,
                    help="weight of the Gram terms (default 1)")
     p.add_argument("--smoothness", type=finite, default=0.0,

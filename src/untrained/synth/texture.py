@@ -12,11 +12,11 @@ from typing import Callable
 
 import torch
 
-from ..config import to_dict
+from ..config import derive_seed, to_dict
 from ..devices import resolve as resolve_device
 from ..errors import UserError
 from ..losses import TV_FORMS, border_gram, gram_matrix
-from ..nets import NetSpec, border_masks, border_shares
+from ..nets import NetSpec, border_masks, border_shares, build
 from ..objective import Objective
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, fill_degrid, finite_nonneg, fit_scales,
@@ -84,8 +84,18 @@ FAST_EVALUATIONS = (60,)
 LARGE_EVALUATIONS = (60, 30)
 HUGE_EVALUATIONS = (60, 30, 10)
 SMALL_OUTPUT = 128 * 128
+#: The largest output (pixels) that draws a fresh net per scale by default
+#: (:func:`default_net_per_scale`): better at 256², about even at 128², mixed at 512² (issue 15).
+NET_PER_SCALE_OUTPUT = 256 * 256
 LARGE_OUTPUT = 512 * 512
 HUGE_OUTPUT = 2048 * 2048
+
+
+def default_net_per_scale(loss: str, size: tuple[int, int]) -> bool:
+    """Whether a texture with loss *loss* and an output of *size* (H, W) draws a fresh net per
+    scale by default (:attr:`TextureConfig.net_per_scale`): for the Gram loss, up to
+    :data:`NET_PER_SCALE_OUTPUT` pixels."""
+    return parse_loss(loss)[0] == "gram" and size[0] * size[1] <= NET_PER_SCALE_OUTPUT
 
 
 def crops_per_side(exemplar: tuple[int, int], canvas: tuple[int, int], least: int) -> int:
@@ -179,6 +189,21 @@ class TextureConfig:
     stochastic textures (gravel, grass; 6–19 % at 128²), so it is not the default (issue 15,
     docs/texture-quality.md).
 
+    ``net_per_scale``: every scale after the coarsest matches its statistics in a fresh draw of
+    the same net spec (seeded from ``seed`` and the scale), instead of the one net throughout
+    that the papers use; ``None`` means on for Gram outputs up to 256² (:func:`default_net_per_scale`),
+    off otherwise.  Most of the seed-to-seed spread is the net's draw, not the starting noise
+    (water and t3 at 256², 5 nets × 5 starting images: a net's mean ranged over 0.070–0.089, a
+    start's over 0.073–0.082), and which draws are bad differs by exemplar (rank correlations
+    −0.2–0.4 between exemplars over 24 draws), so no criterion that sees no user image picks the
+    good ones.  A fresh net per scale makes the output match the exemplar under three draws
+    rather than one: over seeds 1–5 at 256² the medians of six of the eight native exemplars
+    fell (smoke 0.158 → 0.128, brick 0.086 → 0.080, water 0.079 → 0.076; ink and tom rose by
+    0.001–0.002) and seven of eight worst seeds (water 0.088 → 0.081), at no extra time.  At
+    128² (full width, whose draws vary less) it was about even; at 512², from exemplars smaller
+    than the output, it was mixed (ink, brick, smoke, t3 better; tom 0.037 → 0.050, water 0.065
+    → 0.070), so it is off there (issue 15, docs/texture-quality.md, ninth round).
+
     Explicit settings win (issue 15): ``None`` in ``optim`` is unset and filled here.  Unset
     ``scales`` become as many (up to 3) as the smallest input allows, so a 64² exemplar works
     with defaults; unset ``scale_evaluations`` cap the finest scales by output size
@@ -198,6 +223,7 @@ class TextureConfig:
     tv: str = "squared"
     variety: float = 0.0
     spectrum_weight: float = 1.0
+    net_per_scale: bool | None = None
     tile: bool = False
     blend: tuple[float, ...] = ()
     normalize: bool = True
@@ -237,8 +263,11 @@ class TextureConfig:
         if optim.scales is None:  # unset: as many scales (up to 3) as the smallest input allows
             optim = dataclasses.replace(optim, scales=fit_scales(net, layers, size, UNSET_DEFAULTS["scales"], images,
                                                                  patch=base == "patch"))
+        if self.net_per_scale is not None and not isinstance(self.net_per_scale, bool):
+            raise UserError(f"net_per_scale must be true, false or unset, got {self.net_per_scale!r}")
         cfg = dataclasses.replace(
             self, net=net, size=size, layers=layers, refine_layers=refine, finest_layers=finest,
+            net_per_scale=default_net_per_scale(self.loss, size) if self.net_per_scale is None else self.net_per_scale,
             optim=fill_degrid(optim, net).resolved(size),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"),
@@ -258,7 +287,28 @@ class TextureProblem(NetProblem):
         super().__init__(config.net, config.seed, device)
         self.exemplars = [self.put(e) for e in ([exemplar] if torch.is_tensor(exemplar) else exemplar)]
         self.exemplar, self.config, self.tile = self.exemplars[0], config, config.tile
-        self.coarsest = scale_sizes(config.size, config.optim.scales)[0]
+        self.sizes = [tuple(s) for s in scale_sizes(config.size, config.optim.scales)]
+        self.coarsest = self.sizes[0]
+        self.scale_nets: dict[int, torch.nn.Module] = {}
+        self.attempt = 0
+
+    def reseed(self, attempt: int) -> None:
+        super().reseed(attempt)
+        self.scale_nets, self.attempt = {}, attempt
+
+    def scale_net(self, size: tuple[int, int], layers: tuple[str, ...]):
+        """The net of the scale of *size*: the problem's net at the coarsest scale (and at every
+        scale without ``net_per_scale``), else a fresh draw of the same spec for that scale, built
+        only up to the deepest of *layers* (:attr:`TextureConfig.net_per_scale`)."""
+        index = self.sizes.index(tuple(size))
+        if index == 0 or not self.config.net_per_scale:
+            return self.net
+        if index not in self.scale_nets:
+            deepest = max(self.spec.index(layer) for layer in layers)
+            spec = self.spec.replace(layers=self.spec.layers[: deepest + 1], style_layers=(), content_layers=())
+            restart = f":restart{self.attempt}" if self.attempt else ""
+            self.scale_nets[index] = build(spec, derive_seed(self.seed, f"net:scale{index}{restart}")).to(self.device)
+        return self.scale_nets[index]
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
         c = self.config
@@ -269,13 +319,14 @@ class TextureProblem(NetProblem):
         else:
             layers = c.finest_layers if tuple(size) == tuple(c.size) else c.refine_layers
         cropped = bool(c.crops) and base == "gram" and not c.tile  # canvas-sized crops: the canvas's border share
+        net = self.scale_net(size, layers)
         with torch.no_grad():
-            targets = [crop_grams(self.net, e, size, c.crops, layers) if cropped else self.net(e, layers)
+            targets = [crop_grams(net, e, size, c.crops, layers) if cropped else net(e, layers)
                        for e in exemplars]
         terms = style_terms(targets, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile, grams=cropped)
         if spectrum:
             terms += spectrum_term(exemplars, size, c.spectrum_weight, c.blend)
-        return Objective(self.net, terms + tv_term(c.smoothness, c.tile, c.tv))
+        return Objective(net, terms + tv_term(c.smoothness, c.tile, c.tv))
 
     def initial(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         if self.config.init == "mean":
