@@ -179,11 +179,12 @@ def test_scale_evaluations_cap_the_finest_scales_counted_backwards(texture32):
 
 def test_default_caps_depend_on_the_output_size():
     """Above 2048² pixels the default caps all three scales (60, 30, 10); above 512² the two finest
-    (60, 30); up to it the finest (60), up to 128² pixels at 100;
+    (60, 30); up to it the finest: 100 above 256² pixels, 60 up to 256², 100 up to 128²;
     caps given explicitly, or none (``()``), are kept as they are."""
     from untrained.synth.texture import fast_evaluations
 
-    assert fast_evaluations((256, 256)) == fast_evaluations((512, 512)) == (60,)
+    assert fast_evaluations((256, 256)) == fast_evaluations((129, 128)) == (60,)
+    assert fast_evaluations((257, 256)) == fast_evaluations((512, 512)) == (100,)
     assert fast_evaluations((1024, 1024)) == fast_evaluations((513, 512)) == fast_evaluations((2048, 2048)) == (60, 30)
     assert fast_evaluations((2049, 2048)) == fast_evaluations((4096, 4096)) == (60, 30, 10)
     assert fast_evaluations((128, 128)) == fast_evaluations((64, 96)) == (100,) and fast_evaluations((129, 128)) == (60,)

@@ -154,14 +154,15 @@ def _caps_default(caps: tuple[int, ...] | None, text: dict[str, str] | None = No
     if caps is None and text and "scale_evaluations" in text:
         return text["scale_evaluations"]
     if caps is None:
-        from ..synth.texture import (FAST_EVALUATIONS, HUGE_EVALUATIONS, HUGE_OUTPUT, LARGE_EVALUATIONS,
-                                     LARGE_OUTPUT, SMALL_EVALUATIONS, SMALL_OUTPUT)
+        from ..synth.texture import (FAST_EVALUATIONS, FAST_OUTPUT, HUGE_EVALUATIONS, HUGE_OUTPUT, LARGE_EVALUATIONS,
+                                     LARGE_OUTPUT, MEDIUM_EVALUATIONS, SMALL_EVALUATIONS, SMALL_OUTPUT)
 
         def counts(caps):
             return ",".join(map(str, caps))
 
         return (f"{counts(FAST_EVALUATIONS)}; {counts(SMALL_EVALUATIONS)} up to "
-                f"{int(SMALL_OUTPUT ** 0.5)}², {counts(LARGE_EVALUATIONS)} above "
+                f"{int(SMALL_OUTPUT ** 0.5)}², {counts(MEDIUM_EVALUATIONS)} above "
+                f"{int(FAST_OUTPUT ** 0.5)}², {counts(LARGE_EVALUATIONS)} above "
                 f"{int(LARGE_OUTPUT ** 0.5)}², {counts(HUGE_EVALUATIONS)} above "
                 f"{int(HUGE_OUTPUT ** 0.5)}² pixels; none when --iterations or "
                 "--lbfgs-max-iter is given")
@@ -204,7 +205,7 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
                         f"(default {_unset(defaults, 'lbfgs_max_iter')})")
     g.add_argument("--scale-evaluations", type=parse_counts, default=None, metavar="N[,N…]",
                    help="cap the evaluations of the finest scales, finest last, e.g. 100,60; "
-                        "'none' for no cap "
+                        "'none' for no cap; a cap only lowers the --iterations × --lbfgs-max-iter a scale runs "
                         f"(default {_caps_default(defaults.scale_evaluations, unset_text)})")
     g.add_argument("--plateau", type=finite, default=None, metavar="F",
                    help="end a scale when an L-BFGS step lowers the loss by less than this "

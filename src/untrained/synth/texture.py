@@ -68,7 +68,8 @@ def default_net(loss: str, size: tuple[int, int] | None = None) -> NetSpec:
 
 INITS = ("noise", "mean")
 #: Evaluation caps of the finest scales (``OptimConfig.scale_evaluations``) by default, for
-#: outputs up to :data:`SMALL_OUTPUT` pixels, up to :data:`LARGE_OUTPUT` and above it (where an
+#: outputs up to :data:`SMALL_OUTPUT` pixels, up to :data:`FAST_OUTPUT`, up to :data:`LARGE_OUTPUT`
+#: and above it (where an
 #: evaluation costs ≥ 4× the 256² one and the 512² scale has already laid out the texture).
 #: Measured on ink at 1024² with the previous default net (README, Speed): (60,) 100 s, score 0.058; (60, 40) 65 s, 0.065;
 #: (60, 30) 60 s, 0.074.  At 128² evaluations are cheap and 100 instead of 60 lowered the median
@@ -79,11 +80,19 @@ INITS = ("noise", "mean")
 #: 18 CPU-minutes at a peak of 17.6 GiB with the default net of its day (18.6 CPU-minutes and
 #: 17.9 GiB with today's; README, GPU and large outputs) where (60, 30) would have run
 #: 100 + 60 + 30 evaluations, about three times as long.
+#: Between 256² and 512² (:data:`FAST_OUTPUT`, :data:`LARGE_OUTPUT`) the finest scale runs 100,
+#: as many as every coarser scale (5 steps of 20): over seeds 1–5 × 8 native exemplars at 512²,
+#: 60 → 100 lowered seven of the eight medians (smoke 0.143 → 0.117, brick 0.075 → 0.070, water
+#: 0.065 → 0.060; tom 0.037 → 0.038) and every worst seed, for about 1.3× the CPU time (issue 15,
+#: docs/texture-quality.md, tenth round).  A cap only lowers: above ``iterations ×
+#: lbfgs_max_iter`` (100 by default) it changes nothing.
 SMALL_EVALUATIONS = (100,)
 FAST_EVALUATIONS = (60,)
+MEDIUM_EVALUATIONS = (100,)
 LARGE_EVALUATIONS = (60, 30)
 HUGE_EVALUATIONS = (60, 30, 10)
 SMALL_OUTPUT = 128 * 128
+FAST_OUTPUT = 256 * 256
 #: The largest output (pixels) that draws a fresh net per scale by default
 #: (:func:`default_net_per_scale`): better at 256², about even at 128², mixed at 512² (issue 15).
 NET_PER_SCALE_OUTPUT = 256 * 256
@@ -137,8 +146,10 @@ def fast_evaluations(size: tuple[int, int]) -> tuple[int, ...]:
     pixels = size[0] * size[1]
     if pixels <= SMALL_OUTPUT:
         return SMALL_EVALUATIONS
-    if pixels <= LARGE_OUTPUT:
+    if pixels <= FAST_OUTPUT:
         return FAST_EVALUATIONS
+    if pixels <= LARGE_OUTPUT:
+        return MEDIUM_EVALUATIONS
     return LARGE_EVALUATIONS if pixels <= HUGE_OUTPUT else HUGE_EVALUATIONS
 
 
