@@ -213,7 +213,9 @@ class TextureConfig:
     0.001–0.002) and seven of eight worst seeds (water 0.088 → 0.081), at no extra time.  At
     128² (full width, whose draws vary less) it was about even; at 512², from exemplars smaller
     than the output, it was mixed (ink, brick, smoke, t3 better; tom 0.037 → 0.050, water 0.065
-    → 0.070), so it is off there (issue 15, docs/texture-quality.md, ninth round).
+    → 0.070), and with the 100 finest evaluations of today's 512² default still worse on tom
+    (seeds 1–3: 0.043–0.048 against one net's 0.038–0.041), so it is off there (issue 15,
+    docs/texture-quality.md, ninth and tenth rounds).
 
     Explicit settings win (issue 15): ``None`` in ``optim`` is unset and filled here.  Unset
     ``scales`` become as many (up to 3) as the smallest input allows, so a 64² exemplar works
