@@ -177,6 +177,17 @@ def test_scale_evaluations_cap_the_finest_scales_counted_backwards(texture32):
     assert counts[1] <= 7 and counts[2] <= 4 and counts[0] > 7  # L-BFGS may stop early, never late
 
 
+def test_an_explicit_entry_above_the_steps_runs_more_steps(texture32):
+    """Issue 15, explicit counts win: an entry of ``scale_evaluations`` above ``iterations ×
+    lbfgs_max_iter`` is run as given (more steps at that scale), not silently lowered to it;
+    the scales without an entry keep ``iterations`` steps."""
+    optim = OptimConfig(iterations=2, scales=2, lbfgs_max_iter=5, scale_evaluations=(13,))
+    assert [optim.evaluation_cap(s, 2) for s in range(2)] == [10, 13] and optim.max_evaluations() == 23
+    assert [optim.scale_steps(s, 2) for s in range(2)] == [2, 3]
+    counts = _per_scale(U.texture(texture32, _cfg(size=(32, 32), optim=optim)))
+    assert counts == [10, 13]
+
+
 def test_default_caps_depend_on_the_output_size():
     """Above 2048² pixels the default caps all three scales (60, 30, 10); above 512² the two finest
     (60, 30); up to it the finest: 100 above 256² pixels, 60 up to 256², 100 up to 128²;

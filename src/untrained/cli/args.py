@@ -204,8 +204,8 @@ def add_optim_args(p: argparse.ArgumentParser, defaults: OptimConfig,
                    help="evaluations per L-BFGS step "
                         f"(default {_unset(defaults, 'lbfgs_max_iter')})")
     g.add_argument("--scale-evaluations", type=parse_counts, default=None, metavar="N[,N…]",
-                   help="cap the evaluations of the finest scales, finest last, e.g. 100,60; "
-                        "'none' for no cap; a cap only lowers the --iterations × --lbfgs-max-iter a scale runs "
+                   help="evaluations of the finest scales, finest last, e.g. 100,60 (more steps than "
+                        "--iterations where one needs them); 'none' for no cap "
                         f"(default {_caps_default(defaults.scale_evaluations, unset_text)})")
     g.add_argument("--plateau", type=finite, default=None, metavar="F",
                    help="end a scale when an L-BFGS step lowers the loss by less than this "

@@ -47,8 +47,9 @@ class OptimConfig:
     ``iterations`` counts optimiser *steps* per scale.  An L-BFGS step runs up to
     ``lbfgs_max_iter`` iterations of one evaluation each (torch's ``max_iter``; Du 2020 §3 counts
     "20 steps of up to 20 evaluations"); an Adam step is one evaluation.  ``lr=None`` means the
-    optimiser's default (:data:`DEFAULT_LR`).  ``scale_evaluations`` caps the evaluations of the
-    finest scales (see :meth:`evaluation_cap`): a full-resolution evaluation costs 4× one of the
+    optimiser's default (:data:`DEFAULT_LR`).  ``scale_evaluations`` sets the evaluations of the
+    finest scales (see :meth:`evaluation_cap`; more steps than ``iterations`` where an entry
+    needs them): a full-resolution evaluation costs 4× one of the
     scale before, so a coarse-to-fine schedule spends its budget where it is cheap; ``None``
     leaves the choice to the task (texture synthesis caps by output size; others: no cap).  ``plateau``
     ends a scale early when one L-BFGS step lowers its best loss by less than that fraction.
@@ -147,16 +148,27 @@ class OptimConfig:
         """Upper bound of evaluations in one step."""
         return self.lbfgs_max_iter if self.optimizer == "lbfgs" else 1
 
-    def evaluation_cap(self, scale: int, scales: int) -> int:
-        """The most evaluations scale *scale* (0 = coarsest) of *scales* may use: its steps ×
-        evaluations per step, lowered by ``scale_evaluations``, which counts from the finest
-        scale backwards (``(60, 30)``: the finest scale at most 30, the next 60, coarser ones
-        unchanged) so one budget fits every number of scales."""
-        cap = self.iterations * self.evaluations_per_step()
+    def _scale_entry(self, scale: int, scales: int) -> int | None:
         back = scales - 1 - scale
         if self.scale_evaluations and back < len(self.scale_evaluations):
-            cap = min(cap, self.scale_evaluations[-1 - back])
-        return cap
+            return self.scale_evaluations[-1 - back]
+        return None
+
+    def evaluation_cap(self, scale: int, scales: int) -> int:
+        """The most evaluations scale *scale* (0 = coarsest) of *scales* may use: its entry of
+        ``scale_evaluations``, which counts from the finest scale backwards (``(60, 30)``: the
+        finest scale 30, the next 60, coarser ones unchanged) so one budget fits every number of
+        scales; without an entry, its steps × evaluations per step.  An entry above that
+        product is honoured too, with more steps (:meth:`scale_steps`; issue 15: explicit
+        counts are run as given)."""
+        entry = self._scale_entry(scale, scales)
+        return self.iterations * self.evaluations_per_step() if entry is None else entry
+
+    def scale_steps(self, scale: int, scales: int) -> int:
+        """The most optimiser steps scale *scale* of *scales* may take: ``iterations``, or as
+        many more as its entry of ``scale_evaluations`` needs (⌈entry / evaluations per step⌉)."""
+        entry = self._scale_entry(scale, scales)
+        return self.iterations if entry is None else max(self.iterations, -(-entry // self.evaluations_per_step()))
 
     def max_evaluations(self, scales: int | None = None) -> int:
         """Upper bound of evaluations over all scales (for progress bars)."""
@@ -396,6 +408,7 @@ class Synthesis:
         self.best_loss, self.best_image = math.inf, x.detach().clone()
         step = 0
         start, cap = self.evaluations, self.optim.evaluation_cap(s, len(self.sizes))
+        steps = self.optim.scale_steps(s, len(self.sizes))
         quasi_newton = self.optim.optimizer == "lbfgs"
         guard = quasi_newton and not self.optim.line_search  # on until the scale's first overshoot (the closure reads it)
 
@@ -427,7 +440,7 @@ class Synthesis:
                 raise _Overshoot
             return loss
 
-        while step < self.optim.iterations:
+        while step < steps:
             before, best_before = self.evaluations, self.best_loss
             remaining = cap - (before - start)
             if remaining <= 0:

@@ -84,8 +84,9 @@ INITS = ("noise", "mean")
 #: as many as every coarser scale (5 steps of 20): over seeds 1–5 × 8 native exemplars at 512²,
 #: 60 → 100 lowered seven of the eight medians (smoke 0.143 → 0.117, brick 0.075 → 0.070, water
 #: 0.065 → 0.060; tom 0.037 → 0.038) and every worst seed, for about 1.3× the CPU time (issue 15,
-#: docs/texture-quality.md, tenth round).  A cap only lowers: above ``iterations ×
-#: lbfgs_max_iter`` (100 by default) it changes nothing.
+#: docs/texture-quality.md, tenth round).  These caps are at most ``iterations ×
+#: lbfgs_max_iter`` (100 by default); an explicit entry above it runs more steps
+#: (:meth:`OptimConfig.scale_steps`).
 SMALL_EVALUATIONS = (100,)
 FAST_EVALUATIONS = (60,)
 MEDIUM_EVALUATIONS = (100,)
