@@ -87,7 +87,7 @@ def run_cell(method: str, exemplar: torch.Tensor, size: int, seed: int, native: 
     image = result.image
     return {"score": metrics.score(image, target), "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
             "evaluations": result.stats["evaluations"], "border": metrics.border(image), "frame": metrics.frame(image),
-            "grid2": metrics.grid(image, target, 2), "grid4": metrics.grid(image, target, 4),
+            "rim": metrics.rim(image), "grid2": metrics.grid(image, target, 2), "grid4": metrics.grid(image, target, 4),
             "blotches": metrics.blotches(image, target),
             "host": platform.node(), "threads": torch.get_num_threads()}
 
@@ -111,8 +111,8 @@ def report(results: dict, sizes: list[int] | None = None) -> None:
             continue
         cells.setdefault((exemplar, int(size), method), []).append(v)
     print("| exemplar | size | method | seeds | median | worst | worst/median | median s | median CPU s | border | frame "
-          "| grid2 | grid4 | blotches |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| rim | grid2 | grid4 | blotches |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     def med(rs: list[dict], field: str) -> float:  # cells imported from older runs may lack a measure
         values = [r[field] for r in rs if field in r]
         return statistics.median(values) if values else float("nan")
@@ -121,7 +121,7 @@ def report(results: dict, sizes: list[int] | None = None) -> None:
         scores = [r["score"] for r in rs]
         m = statistics.median(scores)
         print(f"| {exemplar} | {size} | {method} | {len(rs)} | {m:.3f} | {max(scores):.3f} | {max(scores) / m:.2f} | "
-              f"{med(rs, 'seconds'):.1f} | {med(rs, 'cpu_seconds'):.1f} | {med(rs, 'border'):.2f} | {med(rs, 'frame'):.2f} | {med(rs, 'grid2'):.2f} | {med(rs, 'grid4'):.2f} | "
+              f"{med(rs, 'seconds'):.1f} | {med(rs, 'cpu_seconds'):.1f} | {med(rs, 'border'):.2f} | {med(rs, 'frame'):.2f} | {med(rs, 'rim'):.2f} | {med(rs, 'grid2'):.2f} | {med(rs, 'grid4'):.2f} | "
               f"{med(rs, 'blotches'):.2f} |")
     print("\nTargets (issue 15), per exemplar × size:")
     for (exemplar, size, method), rs in sorted(cells.items()):

@@ -124,7 +124,7 @@ def test_cli_score_json_and_table(tmp_path, crops, capsys):
     save_image(tmp_path / "b.png", b)
     assert main(["score", str(tmp_path / "b.png"), str(tmp_path / "a.png")]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"score", "swd", "spectrum", "color", "gram_random", "copy", "border", "frame", "grid2", "grid4", "blotches"}
+    assert set(out) == {"score", "swd", "spectrum", "color", "gram_random", "copy", "border", "frame", "rim", "grid2", "grid4", "blotches"}
     assert main(["score", str(tmp_path / "a.png"), str(tmp_path / "a.png"), "--task", "invert", "--layer", "conv2_1", "--table"]) == 0
     table = capsys.readouterr().out
     assert "relative_feature_error" in table and "psnr" in table
@@ -260,6 +260,22 @@ def test_frame_flags_streaks_along_an_edge_a_few_pixels_inside(crops):
     assert M.frame(streaked) > 2 * M.frame(b)
     assert M.frame(sideways) > 2 * M.frame(b.transpose(-1, -2))
     assert M.border(streaked) < 1.5 * M.border(b)  # the outer 4-px strips do not see it
+
+
+def test_rim_flags_a_band_of_other_texture_along_the_edges(crops):
+    """Issue 15's ring: a band, here 16 px wide, whose texture differs from the interior's
+    (softer, or sharper), which :func:`border` and :func:`frame` need not see."""
+    a, b = crops
+    inner = (slice(None), slice(None), slice(16, -16), slice(16, -16))
+    blurred = kornia.filters.gaussian_blur2d(a, (7, 7), (1.5, 1.5))
+    soft, sharp = blurred.clone(), (2 * a - blurred).clamp(0, 1)
+    soft[inner], sharp[inner] = a[inner], a[inner]  # changed only in the outer 16 px
+    assert M.rim(a) < 0.3 and M.rim(b) < 0.3
+    assert M.rim(soft) > 3 * M.rim(a) and M.rim(sharp) > 3 * M.rim(a)
+    assert M.border(sharp) < 1.5 * M.border(a) and M.frame(sharp) < 1.5 * M.frame(a)  # a band they miss
+    assert M.rim(a, width=8) < 0.3 < M.rim(soft, width=8)
+    with pytest.raises(ValueError, match="at least"):
+        M.rim(a, width=40)
 
 
 def test_frame_refuses_images_too_small_for_its_depth():

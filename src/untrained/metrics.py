@@ -242,6 +242,25 @@ def frame(image: torch.Tensor, depth: int = 12) -> float:
     return worst
 
 
+def rim(image: torch.Tensor, width: int = 16) -> float:
+    """How much the texture of the outer *width*-px band differs from the interior's (issue 15's
+    "border rows that differ from the interior", at the depth of the coarsest scale's ring that
+    a 512² output from a smaller exemplar shows 16–24 px in, where :func:`border`'s 4-px strips
+    and :func:`frame`'s streak test see little): :func:`region_swd` between the patches lying
+    wholly inside the band and those of the interior, divided by ``swd(shuffled(image), image)``
+    as :func:`score` is.  0 when band and interior are alike; the bundled and shared exemplar
+    photos at their own sizes: 0.06–0.13; the ringed water texture of issue 15 (512², seed 4):
+    0.48, and 0.07 for the same synthesis on a canvas 48 px larger a side, cut back."""
+    img = _image(image)
+    h, w = img.shape[-2:]
+    if min(h, w) < 4 * width or width < 4:
+        raise ValueError(f"rim: the image ({w}×{h}) must be at least 4× the band width {width}, and the band ≥ 4 px")
+    inner = torch.zeros(h, w, dtype=torch.bool)
+    inner[width:h - width, width:w - width] = True
+    distance = region_swd(img, (~inner)[None].float(), img, inner[None].float())[0]
+    return distance / max(swd(shuffled(img), img), 1e-12)
+
+
 def _period_power(g: torch.Tensor, period: int, reach: int) -> torch.Tensor:
     """Power (Hann-windowed) at spatial period *period* px along rows, columns and both
     diagonals (4 values), each averaged over the ±*reach* neighbouring frequency bins."""
@@ -595,6 +614,7 @@ def texture_scores(output: torch.Tensor, reference: torch.Tensor, device: torch.
         "copy": copy_fraction(output, reference),
         "border": border(output, max(1, min(4, min(output.shape[-2:]) // 6))),
         "frame": frame(output, max(1, min(12, (min(output.shape[-2:]) - 4) // 4))),
+        "rim": rim(output, max(4, min(16, min(output.shape[-2:]) // 4))),
         "grid2": grid(output, reference, 2),
         "grid4": grid(output, reference, 4),
         "blotches": blotches(output, reference),
