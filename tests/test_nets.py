@@ -206,3 +206,23 @@ def test_border_masks_are_the_rings_the_padding_reaches():
         direct, shares = border_masks(net, size, layers), border_shares(net, size, layers)
         assert shares == pytest.approx({k: m.float().mean().item() for k, m in direct.items()}), size
     assert border_shares(net, (6, 6), ["conv2_1"])["conv2_1"] == 1.0
+
+
+def test_net_stack_reads_each_draw_under_its_own_names():
+    """``name`` is the first draw's layer, ``name#k`` draw k's; an unknown draw or mixed specs
+    are refused, and names sort by depth, then draw."""
+    from untrained.nets import NetStack
+
+    spec = preset("vgg19")
+    a, b = build(spec, 1), build(spec, 2)
+    stack = NetStack([a, b])
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    out = stack(x, ["conv2_1#2", "conv1_1"])
+    assert set(out) == {"conv1_1", "conv2_1#2"}
+    assert torch.equal(out["conv1_1"], a(x, ["conv1_1"])["conv1_1"])
+    assert torch.equal(out["conv2_1#2"], b(x, ["conv2_1"])["conv2_1"])
+    assert sorted(["conv2_1", "conv1_1#2", "conv1_1"], key=stack.layer_key) == ["conv1_1", "conv1_1#2", "conv2_1"]
+    with pytest.raises(ValueError, match="draws 1–2"):
+        stack(x, ["conv1_1#3"])
+    with pytest.raises(ValueError, match="same spec"):
+        NetStack([a, build(spec.replace(padding="circular"), 1)])

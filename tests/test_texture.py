@@ -507,3 +507,27 @@ def test_net_per_scale_draws_a_fresh_net_after_the_coarsest_scale_only_when_on()
             for v in (True, False))
     assert not torch.equal(a, b)
     assert torch.equal(a, U.texture(exemplar, TextureConfig(size=(64, 64), optim=optim, seed=5)).image)
+
+
+def test_coarse_nets_match_the_exemplar_under_several_draws_at_the_coarsest_scale(texture32):
+    """Issue 15's "several nets at once": with ``coarse_nets=2`` the coarsest scale's objective
+    holds every style layer twice, the second set read from a second draw of the same spec;
+    the finer scales are unchanged; the run is reproducible and differs from one draw."""
+    from untrained.synth.texture import TextureProblem
+
+    cfg = _cfg(size=(32, 32), optim=OptimConfig(iterations=1, scales=2, lbfgs_max_iter=4), coarse_nets=2)
+    resolved = cfg.resolved((32, 32))
+    problem = TextureProblem([texture32], resolved)
+    coarse, fine = problem.objective((16, 16), 0.5), problem.objective((32, 32), 1.0)
+    assert [t.layer for t in coarse.terms] == ["conv1_1", "conv2_1", "conv1_1#2", "conv2_1#2"]
+    assert coarse.layers == ["conv1_1", "conv1_1#2", "conv2_1", "conv2_1#2"]
+    assert [t.layer for t in fine.terms] == ["conv1_1", "conv2_1"]
+    second = problem.coarse_draws()[1]
+    assert not torch.equal(second.convs["conv1_1"].weight, problem.net.convs["conv1_1"].weight)
+    image = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(coarse.net(image, ["conv2_1#2"])["conv2_1#2"], second(image, ["conv2_1"])["conv2_1"])
+    one, two, again = (U.texture(texture32, c) for c in (dataclasses.replace(cfg, coarse_nets=1), cfg, cfg))
+    assert torch.equal(two.image, again.image) and not torch.equal(one.image, two.image)
+    for bad in (0, 1.5, True):
+        with pytest.raises(UserError, match="coarse_nets"):
+            dataclasses.replace(cfg, coarse_nets=bad).resolved((32, 32))

@@ -42,7 +42,8 @@ class Objective(nn.Module):
         self.net = net
         self.terms = terms
         self._losses = nn.ModuleList(t.loss for t in terms)  # registers buffers (targets)
-        self.layers = sorted({t.layer for t in terms if t.layer is not None}, key=net.spec.index)
+        order = getattr(net, "layer_key", net.spec.index)  # a NetStack orders its draws' layers itself
+        self.layers = sorted({t.layer for t in terms if t.layer is not None}, key=order)
 
     def breakdown(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """Unweighted value of every term for *image*."""

@@ -57,7 +57,7 @@ def supported(objective: Objective, size: tuple[int, int]) -> bool:
     terms on features (terms on the pixels are evaluated whole); a periodic (circular) net also
     needs *size* to be a multiple of its total stride."""
     spec = objective.net.spec
-    if spec.pyramid != "none":
+    if spec.pyramid != "none" or hasattr(objective.net, "layer_key"):  # pyramids and net stacks run whole
         return False
     layers = [t.layer for t in objective.terms if t.layer is not None]
     if layers and spec.padding == "circular" and any(s % geometry(spec, layers)[0] for s in size):

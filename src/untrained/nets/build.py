@@ -229,6 +229,42 @@ class FeatureNet(nn.Module):
         return out
 
 
+class NetStack(nn.Module):
+    """Several draws of one net spec read as one net: layer ``name`` of the first draw and
+    ``name#k`` of draw *k* (2, 3, …), so one objective can match an exemplar's statistics under
+    all of them at once (issue 15's "several nets at once"; :attr:`untrained.synth.texture.
+    TextureConfig.coarse_nets`).  ``spec`` is the shared spec; :meth:`layer_key` orders the
+    names by depth, then draw."""
+
+    def __init__(self, nets: list[FeatureNet]):
+        super().__init__()
+        if not nets or any(n.spec != nets[0].spec for n in nets):
+            raise ValueError("a net stack needs one or more draws of the same spec")
+        self.nets, self.spec = nn.ModuleList(nets), nets[0].spec
+
+    @staticmethod
+    def split(name: str) -> tuple[str, int]:
+        """``(layer, draw)`` of a stacked layer name (draws count from 1)."""
+        layer, _, k = name.partition("#")
+        return layer, int(k) if k else 1
+
+    def layer_key(self, name: str) -> tuple[int, int]:
+        layer, k = self.split(name)
+        return self.spec.index(layer), k
+
+    def forward(self, image: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
+        by_draw: dict[int, list[str]] = {}
+        for name in layers:
+            layer, k = self.split(name)
+            if not 1 <= k <= len(self.nets):
+                raise ValueError(f"{name!r}: this stack has draws 1–{len(self.nets)}")
+            by_draw.setdefault(k, []).append(layer)
+        out: dict[str, torch.Tensor] = {}
+        for k, names in sorted(by_draw.items()):
+            out.update({(n if k == 1 else f"{n}#{k}"): f for n, f in self.nets[k - 1](image, names).items()})
+        return out
+
+
 @torch.no_grad()
 def border_masks(net: FeatureNet, size: tuple[int, int], layers: Iterable[str],
                  margin: int = 128) -> dict[str, torch.Tensor]:

@@ -16,7 +16,7 @@ from ..config import derive_seed, to_dict
 from ..devices import resolve as resolve_device
 from ..errors import UserError
 from ..losses import TV_FORMS, border_gram, gram_matrix
-from ..nets import NetSpec, border_masks, border_shares, build
+from ..nets import NetSpec, NetStack, border_masks, border_shares, build
 from ..objective import Objective
 from ..resources import check_memory
 from .common import (NetProblem, blend_weights, check_choice, resolve_size, check_image, check_net, check_sizes, fill_degrid, finite_nonneg, fit_scales,
@@ -218,6 +218,14 @@ class TextureConfig:
     (seeds 1–3: 0.043–0.048 against one net's 0.038–0.041), so it is off there (issue 15,
     docs/texture-quality.md, ninth and tenth rounds).
 
+    ``coarse_nets``: the coarsest scale matches the exemplar's statistics in this many draws of
+    the net at once (the problem's net and fresh draws of its spec; each draw's layers are
+    weighted by He et al.'s rule like any term; :class:`untrained.nets.NetStack`), issue 15's
+    "several nets at once".  2 at 256² (seeds 1–5, 8 native exemplars) lowered seven of the
+    eight medians (brick 0.080 → 0.074, ink 0.068 → 0.064) and brought t3's worst seed from
+    1.26× to 1.12× its median, but made every water seed worse (0.076 → 0.080), for about twice
+    the coarsest scale's time, so the default is 1 (docs/texture-quality.md, tenth round).
+
     Explicit settings win (issue 15): ``None`` in ``optim`` is unset and filled here.  Unset
     ``scales`` become as many (up to 3) as the smallest input allows, so a 64² exemplar works
     with defaults; unset ``scale_evaluations`` cap the finest scales by output size
@@ -238,6 +246,7 @@ class TextureConfig:
     variety: float = 0.0
     spectrum_weight: float = 1.0
     net_per_scale: bool | None = None
+    coarse_nets: int = 1
     tile: bool = False
     blend: tuple[float, ...] = ()
     normalize: bool = True
@@ -277,6 +286,8 @@ class TextureConfig:
         if optim.scales is None:  # unset: as many scales (up to 3) as the smallest input allows
             optim = dataclasses.replace(optim, scales=fit_scales(net, layers, size, UNSET_DEFAULTS["scales"], images,
                                                                  patch=base == "patch"))
+        if isinstance(self.coarse_nets, bool) or not isinstance(self.coarse_nets, int) or self.coarse_nets < 1:
+            raise UserError(f"coarse_nets must be a whole number ≥ 1, got {self.coarse_nets!r}")
         if self.net_per_scale is not None and not isinstance(self.net_per_scale, bool):
             raise UserError(f"net_per_scale must be true, false or unset, got {self.net_per_scale!r}")
         cfg = dataclasses.replace(
@@ -324,20 +335,39 @@ class TextureProblem(NetProblem):
             self.scale_nets[index] = build(spec, derive_seed(self.seed, f"net:scale{index}{restart}")).to(self.device)
         return self.scale_nets[index]
 
+    def coarse_draws(self) -> list[torch.nn.Module]:
+        """The nets of the coarsest scale: the problem's net, and ``coarse_nets − 1`` fresh draws
+        of its spec (:attr:`TextureConfig.coarse_nets`)."""
+        restart = f":restart{self.attempt}" if self.attempt else ""
+        return [self.net] + [build(self.spec, derive_seed(self.seed, f"net:coarse{k}{restart}")).to(self.device)
+                             for k in range(2, self.config.coarse_nets + 1)]
+
+    def _style(self, net, exemplars, size, layers, suffix: str = "") -> list:
+        c = self.config
+        base = parse_loss(c.loss)[0]
+        cropped = bool(c.crops) and base == "gram" and not c.tile  # canvas-sized crops: the canvas's border share
+        with torch.no_grad():
+            targets = [crop_grams(net, e, size, c.crops, layers) if cropped else net(e, layers)
+                       for e in exemplars]
+        if suffix:
+            targets = [{f"{k}{suffix}": v for k, v in t.items()} for t in targets]
+        return style_terms(targets, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile, grams=cropped)
+
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
         c = self.config
-        base, spectrum = parse_loss(c.loss)
+        spectrum = parse_loss(c.loss)[1]
         exemplars = [scaled(e, factor) for e in self.exemplars]
         if tuple(size) == self.coarsest:
             layers = c.layers
         else:
             layers = c.finest_layers if tuple(size) == tuple(c.size) else c.refine_layers
-        cropped = bool(c.crops) and base == "gram" and not c.tile  # canvas-sized crops: the canvas's border share
-        net = self.scale_net(size, layers)
-        with torch.no_grad():
-            targets = [crop_grams(net, e, size, c.crops, layers) if cropped else net(e, layers)
-                       for e in exemplars]
-        terms = style_terms(targets, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile, grams=cropped)
+        if tuple(size) == self.coarsest and c.coarse_nets > 1:
+            draws = self.coarse_draws()
+            net = NetStack(draws)
+            terms = [t for k, d in enumerate(draws, 1) for t in self._style(d, exemplars, size, layers, f"#{k}" * (k > 1))]
+        else:
+            net = self.scale_net(size, layers)
+            terms = self._style(net, exemplars, size, layers)
         if spectrum:
             terms += spectrum_term(exemplars, size, c.spectrum_weight, c.blend)
         return Objective(net, terms + tv_term(c.smoothness, c.tile, c.tv))
