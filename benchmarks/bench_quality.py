@@ -65,7 +65,7 @@ def method_config(method: str, size: int, seed: int) -> TextureConfig:
         return TextureConfig(size=(size, size), seed=seed)
     if method == "high":  # what `untrained texture --quality high` sets (cli.cmd_texture)
         net = NetOptions(**{k: v for k, v in DEFAULT_NETS["gram"].items() if k != "width"}).apply()
-        return TextureConfig(size=(size, size), seed=seed, net=net, refine_layers=(),
+        return TextureConfig(size=(size, size), seed=seed, net=net, refine_layers=(), coarse_nets=1,
                              optim=OptimConfig(iterations=10, scale_evaluations=(), channels_last=True))
     if method == "baseline":
         net = NetOptions(weights="kaiming", bias="zero").apply()

@@ -172,6 +172,22 @@ def test_texture_net_per_scale_flag_wins_and_is_recorded(exemplar_file, tmp_path
         assert read_config(out)["net_per_scale"] is expected, (pairs, flags)
 
 
+def test_texture_coarse_nets_default_by_size_flag_wins_and_quality_high_uses_one(exemplar_file, tmp_path, capsys):
+    """Issue 15: two net draws at the coarsest scale for Gram outputs above 128² up to 256²,
+    one otherwise and with --quality high (as measured); --coarse-nets wins; the JSON records it."""
+    out = tmp_path / "c.png"
+    one_eval = ("--layers", "conv1_1", "--scales", "1", "--iterations", "1", "--lbfgs-max-iter", "1")
+    runs = [(("--size", "129x128"), 2), (("--size", "128"), 1), (("--size", "129x128", "--coarse-nets", "3"), 3),
+            (("--size", "129x128", "--quality", "high"), 1),
+            (("--size", "129x128", "--quality", "high", "--coarse-nets", "2"), 2)]
+    for flags, expected in runs:
+        assert main(["texture", str(exemplar_file), "-o", str(out), *fast(*one_eval), *flags]) == 0
+        assert read_config(out)["coarse_nets"] == expected, flags
+    assert main(["texture", str(exemplar_file), "-o", str(out), *fast(*one_eval), "--coarse-nets", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "coarse_nets must be a whole number" in err[0]
+
+
 def test_unknown_quality(exemplar_file, tmp_path, capsys):
     assert main(["texture", str(exemplar_file), "-o", str(tmp_path / "o.png"), "--quality", "ultra", "--quiet"]) == 2
     assert "unknown quality" in capsys.readouterr().err

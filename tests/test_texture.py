@@ -531,3 +531,18 @@ def test_coarse_nets_match_the_exemplar_under_several_draws_at_the_coarsest_scal
     for bad in (0, 1.5, True):
         with pytest.raises(UserError, match="coarse_nets"):
             dataclasses.replace(cfg, coarse_nets=bad).resolved((32, 32))
+
+
+def test_default_coarse_nets_depend_on_the_size_and_a_given_count_wins():
+    """Two draws at the coarsest scale by default for Gram outputs above 128² up to 256² pixels
+    (the half-width net, where they were measured better), one elsewhere; a count the user gave
+    is used as given, and the resolved config records what ran."""
+    from untrained.synth.texture import default_coarse_nets
+
+    assert default_coarse_nets("gram", (256, 256)) == default_coarse_nets("gram", (129, 128)) == 2
+    assert default_coarse_nets("gram", (128, 128)) == default_coarse_nets("gram", (257, 256)) == 1
+    assert default_coarse_nets("patch", (256, 256)) == default_coarse_nets("swd", (256, 256)) == 1
+    assert TextureConfig(size=(256, 256)).resolved((300, 300)).coarse_nets == 2
+    assert TextureConfig(size=(512, 512)).resolved((300, 300)).coarse_nets == 1
+    assert TextureConfig(size=(256, 256), coarse_nets=1).resolved((300, 300)).coarse_nets == 1
+    assert TextureConfig(size=(512, 512), coarse_nets=3).resolved((300, 300)).coarse_nets == 3

@@ -22,9 +22,10 @@ def run(args: argparse.Namespace) -> int:
     check_writable(output)
     exemplars = [load_image(p) for p in args.exemplar]
     defaults = default_net_options(args.loss, resolve_size(args.size, tuple(exemplars[0].shape[-2:])))
-    refine = None
-    if args.quality == "high":  # full width, every layer at every scale, twice the steps, no caps
+    refine, coarse = None, args.coarse_nets
+    if args.quality == "high":  # full width, every layer at every scale, twice the steps, no caps, one draw
         defaults.pop("width", None)
+        coarse = 1 if coarse is None else coarse
         steps = args.optim_defaults.iterations or UNSET_DEFAULTS["iterations"]
         args.optim_defaults = replace(args.optim_defaults, iterations=2 * steps,
                                       scale_evaluations=())
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         finest_layers=args.finest_layers, crops=TextureConfig.crops if args.crops is None else args.crops,
         loss=args.loss, variety=args.variety, tv=args.tv,
         spectrum_weight=args.spectrum_weight, tile=args.tile, net_per_scale=args.net_per_scale,
-        coarse_nets=args.coarse_nets,
+        coarse_nets=coarse,
         blend=args.blend or (),
         style_weight=args.style_weight, smoothness=args.smoothness, normalize=not args.no_normalize,
         init=args.init, optim=optim_from_args(args), seed=args.seed,
@@ -87,10 +88,9 @@ def add_parser(sub) -> None:
                    help="draw a fresh net (same architecture and weight scheme) for every scale "
                         "after the coarsest (default: on for Gram outputs up to 256², off otherwise; "
                         "--no-net-per-scale: one net throughout, as the papers do)")
-    p.add_argument("--coarse-nets", type=int, default=1, metavar="N",
+    p.add_argument("--coarse-nets", type=int, default=None, metavar="N",
                    help="match the exemplar under N draws of the net at once at the coarsest scale "
-                        "(default 1; 2 lowered seven of eight medians at 256² and tamed t3's worst seed, "
-                        "but was worse on water: docs/texture-quality.md, tenth round)")
+                        "(default: 2 for Gram outputs above 128² up to 256², 1 otherwise)")
     p.add_argument("--style-weight", type=finite, default=1.0,
                    help="weight of the Gram terms (default 1)")
     p.add_argument("--smoothness", type=finite, default=0.0,

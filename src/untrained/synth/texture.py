@@ -108,6 +108,14 @@ def default_net_per_scale(loss: str, size: tuple[int, int]) -> bool:
     return parse_loss(loss)[0] == "gram" and size[0] * size[1] <= NET_PER_SCALE_OUTPUT
 
 
+def default_coarse_nets(loss: str, size: tuple[int, int]) -> int:
+    """How many net draws the coarsest scale matches at once by default
+    (:attr:`TextureConfig.coarse_nets`): 2 for Gram outputs of *size* (H, W) above
+    :data:`SMALL_OUTPUT` up to :data:`NET_PER_SCALE_OUTPUT` pixels, else 1."""
+    pixels = size[0] * size[1]
+    return 2 if parse_loss(loss)[0] == "gram" and SMALL_OUTPUT < pixels <= NET_PER_SCALE_OUTPUT else 1
+
+
 def crops_per_side(exemplar: tuple[int, int], canvas: tuple[int, int], least: int) -> int:
     """Crops per side for an *exemplar* (H, W) on a *canvas* (H, W): *least*, or more where the
     exemplar is over *least* times the canvas, so that the crops cover all of it (``⌈E/S⌉``:
@@ -221,10 +229,15 @@ class TextureConfig:
     ``coarse_nets``: the coarsest scale matches the exemplar's statistics in this many draws of
     the net at once (the problem's net and fresh draws of its spec; each draw's layers are
     weighted by He et al.'s rule like any term; :class:`untrained.nets.NetStack`), issue 15's
-    "several nets at once".  2 at 256² (seeds 1–5, 8 native exemplars) lowered seven of the
-    eight medians (brick 0.080 → 0.074, ink 0.068 → 0.064) and brought t3's worst seed from
-    1.26× to 1.12× its median, but made every water seed worse (0.076 → 0.080), for about twice
-    the coarsest scale's time, so the default is 1 (docs/texture-quality.md, tenth round).
+    "several nets at once".  ``None``: 2 for Gram outputs above 128² up to 256² pixels (the
+    half-width net), 1 otherwise (:func:`default_coarse_nets`).  At 256² (seeds 1–5, 8 native
+    exemplars) 2 lowered seven of the eight medians (ink 0.068 → 0.062, brick 0.080 → 0.075,
+    smoke 0.128 → 0.122) and every worst seed but water's, which stayed (t3's 0.088 → 0.076:
+    1.26× → 1.13× its median), but raised water's median (0.076 → 0.078), for about 10 % more
+    time.  At 128² (the full-width net) it was mixed (gravel 0.065 → 0.062, brick 0.067 →
+    0.063; t3 0.075 → 0.076, smoke's worst seed 1.13× → 1.31× its median), so it is off there;
+    above 256² it was not measured beyond two water seeds (docs/texture-quality.md, tenth and
+    eleventh rounds).
 
     Explicit settings win (issue 15): ``None`` in ``optim`` is unset and filled here.  Unset
     ``scales`` become as many (up to 3) as the smallest input allows, so a 64² exemplar works
@@ -246,7 +259,7 @@ class TextureConfig:
     variety: float = 0.0
     spectrum_weight: float = 1.0
     net_per_scale: bool | None = None
-    coarse_nets: int = 1
+    coarse_nets: int | None = None
     tile: bool = False
     blend: tuple[float, ...] = ()
     normalize: bool = True
@@ -286,13 +299,15 @@ class TextureConfig:
         if optim.scales is None:  # unset: as many scales (up to 3) as the smallest input allows
             optim = dataclasses.replace(optim, scales=fit_scales(net, layers, size, UNSET_DEFAULTS["scales"], images,
                                                                  patch=base == "patch"))
-        if isinstance(self.coarse_nets, bool) or not isinstance(self.coarse_nets, int) or self.coarse_nets < 1:
-            raise UserError(f"coarse_nets must be a whole number ≥ 1, got {self.coarse_nets!r}")
+        coarse_nets = default_coarse_nets(self.loss, size) if self.coarse_nets is None else self.coarse_nets
+        if isinstance(coarse_nets, bool) or not isinstance(coarse_nets, int) or coarse_nets < 1:
+            raise UserError(f"coarse_nets must be a whole number ≥ 1, got {coarse_nets!r}")
         if self.net_per_scale is not None and not isinstance(self.net_per_scale, bool):
             raise UserError(f"net_per_scale must be true, false or unset, got {self.net_per_scale!r}")
         cfg = dataclasses.replace(
             self, net=net, size=size, layers=layers, refine_layers=refine, finest_layers=finest,
             net_per_scale=default_net_per_scale(self.loss, size) if self.net_per_scale is None else self.net_per_scale,
+            coarse_nets=coarse_nets,
             optim=fill_degrid(optim, net).resolved(size),
             style_weight=finite_nonneg(self.style_weight, "style weight"),
             smoothness=finite_nonneg(self.smoothness, "smoothness"),
