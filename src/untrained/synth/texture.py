@@ -232,8 +232,8 @@ class TextureConfig:
     "several nets at once".  ``None``: 2 for Gram outputs above 128² up to 256² pixels (the
     half-width net), 1 otherwise (:func:`default_coarse_nets`).  At 256² (seeds 1–5, 8 native
     exemplars) 2 lowered seven of the eight medians (ink 0.068 → 0.062, brick 0.080 → 0.075,
-    smoke 0.128 → 0.122) and every worst seed but water's, which stayed (t3's 0.088 → 0.076:
-    1.26× → 1.13× its median), but raised water's median (0.076 → 0.078), for about 10 % more
+    smoke 0.128 → 0.122) and all eight worst seeds (t3's 0.088 → 0.076: 1.26× → 1.13× its
+    median; water's by 0.0004), but raised water's median (0.076 → 0.078), for about 10 % more
     time.  At 128² (the full-width net) it was mixed (gravel 0.065 → 0.062, brick 0.067 →
     0.063; t3 0.075 → 0.076, smoke's worst seed 1.13× → 1.31× its median), so it is off there;
     above 256² it was not measured beyond two water seeds (docs/texture-quality.md, tenth and
