@@ -235,9 +235,9 @@ class TextureConfig:
     smoke 0.128 → 0.122) and all eight worst seeds (t3's 0.088 → 0.076: 1.26× → 1.13× its
     median; water's by 0.0004), but raised water's median (0.076 → 0.078), for about 10 % more
     time.  At 128² (the full-width net) it was mixed (gravel 0.065 → 0.062, brick 0.067 →
-    0.063; t3 0.075 → 0.076, smoke's worst seed 1.13× → 1.31× its median), so it is off there;
-    above 256² it was not measured beyond two water seeds (docs/texture-quality.md, tenth and
-    eleventh rounds).
+    0.063; t3 0.075 → 0.076, smoke's worst seed 1.13× → 1.31× its median), and at 512² every
+    median fell a little but smoke's worst seed went from 1.23× to 1.37× its median, so it is
+    off there (docs/texture-quality.md, tenth and eleventh rounds).
 
     Explicit settings win (issue 15): ``None`` in ``optim`` is unset and filled here.  Unset
     ``scales`` become as many (up to 3) as the smallest input allows, so a 64² exemplar works
