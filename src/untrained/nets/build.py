@@ -243,6 +243,11 @@ class NetStack(nn.Module):
         self.nets, self.spec = nn.ModuleList(nets), nets[0].spec
 
     @staticmethod
+    def name(layer: str, draw: int) -> str:
+        """The stacked name of *layer* of draw *draw* (counting from 1): the inverse of :meth:`split`."""
+        return layer if draw == 1 else f"{layer}#{draw}"
+
+    @staticmethod
     def split(name: str) -> tuple[str, int]:
         """``(layer, draw)`` of a stacked layer name (draws count from 1)."""
         layer, _, k = name.partition("#")
@@ -261,7 +266,7 @@ class NetStack(nn.Module):
             by_draw.setdefault(k, []).append(layer)
         out: dict[str, torch.Tensor] = {}
         for k, names in sorted(by_draw.items()):
-            out.update({(n if k == 1 else f"{n}#{k}"): f for n, f in self.nets[k - 1](image, names).items()})
+            out.update({self.name(n, k): f for n, f in self.nets[k - 1](image, names).items()})
         return out
 
 

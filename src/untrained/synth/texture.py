@@ -346,26 +346,28 @@ class TextureProblem(NetProblem):
         if index not in self.scale_nets:
             deepest = max(self.spec.index(layer) for layer in layers)
             spec = self.spec.replace(layers=self.spec.layers[: deepest + 1], style_layers=(), content_layers=())
-            restart = f":restart{self.attempt}" if self.attempt else ""
-            self.scale_nets[index] = build(spec, derive_seed(self.seed, f"net:scale{index}{restart}")).to(self.device)
+            self.scale_nets[index] = self._fresh(spec, f"scale{index}")
         return self.scale_nets[index]
+
+    def _fresh(self, spec: NetSpec, tag: str) -> torch.nn.Module:
+        """A fresh draw of *spec* from the seed's ``net:<tag>`` stream (this restart's)."""
+        restart = f":restart{self.attempt}" if self.attempt else ""
+        return build(spec, derive_seed(self.seed, f"net:{tag}{restart}")).to(self.device)
 
     def coarse_draws(self) -> list[torch.nn.Module]:
         """The nets of the coarsest scale: the problem's net, and ``coarse_nets − 1`` fresh draws
         of its spec (:attr:`TextureConfig.coarse_nets`)."""
-        restart = f":restart{self.attempt}" if self.attempt else ""
-        return [self.net] + [build(self.spec, derive_seed(self.seed, f"net:coarse{k}{restart}")).to(self.device)
-                             for k in range(2, self.config.coarse_nets + 1)]
+        return [self.net] + [self._fresh(self.spec, f"coarse{k}") for k in range(2, self.config.coarse_nets + 1)]
 
-    def _style(self, net, exemplars, size, layers, suffix: str = "") -> list:
+    def _style(self, net, exemplars, size, layers, draw: int = 1) -> list:
         c = self.config
         base = parse_loss(c.loss)[0]
         cropped = bool(c.crops) and base == "gram" and not c.tile  # canvas-sized crops: the canvas's border share
         with torch.no_grad():
             targets = [crop_grams(net, e, size, c.crops, layers) if cropped else net(e, layers)
                        for e in exemplars]
-        if suffix:
-            targets = [{f"{k}{suffix}": v for k, v in t.items()} for t in targets]
+        if draw > 1:  # the names a NetStack gives this draw's layers
+            targets = [{NetStack.name(k, draw): v for k, v in t.items()} for t in targets]
         return style_terms(targets, base, c.style_weight, c.variety, blend=c.blend, circular=c.tile, grams=cropped)
 
     def objective(self, size: tuple[int, int], factor: float) -> Objective:
@@ -379,7 +381,7 @@ class TextureProblem(NetProblem):
         if tuple(size) == self.coarsest and c.coarse_nets > 1:
             draws = self.coarse_draws()
             net = NetStack(draws)
-            terms = [t for k, d in enumerate(draws, 1) for t in self._style(d, exemplars, size, layers, f"#{k}" * (k > 1))]
+            terms = [t for k, d in enumerate(draws, 1) for t in self._style(d, exemplars, size, layers, k)]
         else:
             net = self.scale_net(size, layers)
             terms = self._style(net, exemplars, size, layers)
