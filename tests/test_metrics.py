@@ -276,6 +276,18 @@ def test_rim_flags_a_band_of_other_texture_along_the_edges(crops):
     assert M.rim(a, width=8) < 0.3 < M.rim(soft, width=8)
     with pytest.raises(ValueError, match="at least"):
         M.rim(a, width=40)
+    with pytest.raises(ValueError, match="7-px patch"):  # no patch fits a narrower band: no value
+        M.rim(a, width=6)
+
+
+def test_texture_scores_give_rim_only_where_its_band_holds_a_patch(crops):
+    """Below 28 px a side no 7-px patch fits the band, so the suite leaves ``rim`` out rather than
+    report NaN (``untrained score``'s JSON); from 28 px it is a finite number."""
+    a, _ = crops
+    assert "rim" not in M.texture_scores(a[..., :27, :27], a)
+    for side in (28, 32):
+        value = M.texture_scores(a[..., :side, :side], a)["rim"]
+        assert value == value and value >= 0
 
 
 def test_frame_refuses_images_too_small_for_its_depth():

@@ -250,11 +250,13 @@ def rim(image: torch.Tensor, width: int = 16) -> float:
     wholly inside the band and those of the interior, divided by ``swd(shuffled(image), image)``
     as :func:`score` is.  0 when band and interior are alike; the bundled and shared exemplar
     photos at their own sizes: 0.06–0.13; the ringed water texture of issue 15 (512², seed 4):
-    0.48, and 0.07 for the same synthesis on a canvas 48 px larger a side, cut back."""
+    0.48, and 0.07 for the same synthesis on a canvas 48 px larger a side, cut back.  The band
+    must hold a whole 7-px patch; :func:`texture_scores` leaves it out below 28 px a side."""
     img = _image(image)
     h, w = img.shape[-2:]
-    if min(h, w) < 4 * width or width < 4:
-        raise ValueError(f"rim: the image ({w}×{h}) must be at least 4× the band width {width}, and the band ≥ 4 px")
+    if min(h, w) < 4 * width or width < 7:
+        raise ValueError(f"rim: the image ({w}×{h}) must be at least 4× the band width {width}, "
+                         "and the band at least a 7-px patch wide")
     inner = torch.zeros(h, w, dtype=torch.bool)
     inner[width:h - width, width:w - width] = True
     distance = region_swd(img, (~inner)[None].float(), img, inner[None].float())[0]
@@ -604,7 +606,7 @@ def region_leak(output: torch.Tensor, output_masks: torch.Tensor, reference: tor
 
 def texture_scores(output: torch.Tensor, reference: torch.Tensor, device: torch.device | str = "cpu") -> dict[str, float]:
     """The texture metric suite of *output* against exemplar *reference* (held-out nets on *device*)."""
-    distance = swd(output, reference)
+    distance, side = swd(output, reference), min(output.shape[-2:])
     return {
         "score": score(output, reference, distance),
         "swd": distance,
@@ -614,7 +616,7 @@ def texture_scores(output: torch.Tensor, reference: torch.Tensor, device: torch.
         "copy": copy_fraction(output, reference),
         "border": border(output, max(1, min(4, min(output.shape[-2:]) // 6))),
         "frame": frame(output, max(1, min(12, (min(output.shape[-2:]) - 4) // 4))),
-        "rim": rim(output, max(4, min(16, min(output.shape[-2:]) // 4))),
+        **({"rim": rim(output, min(16, side // 4))} if side >= 28 else {}),  # a band holding a 7-px patch
         "grid2": grid(output, reference, 2),
         "grid4": grid(output, reference, 4),
         "blotches": blotches(output, reference),
